@@ -1,0 +1,169 @@
+using FsCheck;
+using FsCheck.Xunit;
+using VolunteerCloud.Wire;
+
+namespace VolunteerCloud.Sdk.Tests.Wire;
+
+public sealed class WirePrimitiveTests
+{
+    private delegate void Write(ref WireWriter writer);
+
+    private delegate T Read<out T>(ref WireReader reader);
+
+    private static T RoundTrip<T>(Write write, Read<T> read, out int length)
+    {
+        var buffer = new byte[1024];
+        var writer = new WireWriter(buffer);
+        write(ref writer);
+        length = writer.BytesWritten;
+        var reader = new WireReader(buffer.AsSpan(0, length));
+        var value = read(ref reader);
+        reader.EnsureEnd();
+        return value;
+    }
+
+    [Property]
+    public bool VarUInt64_round_trips(ulong value) =>
+        RoundTrip((ref WireWriter w) => w.WriteVarUInt64(value), (ref WireReader r) => r.ReadVarUInt64(), out _) == value;
+
+    [Property]
+    public bool VarInt64_round_trips(long value) =>
+        RoundTrip((ref WireWriter w) => w.WriteVarInt64(value), (ref WireReader r) => r.ReadVarInt64(), out _) == value;
+
+    [Property]
+    public bool VarInt32_round_trips(int value) =>
+        RoundTrip((ref WireWriter w) => w.WriteVarInt32(value), (ref WireReader r) => r.ReadVarInt32(), out _) == value;
+
+    [Property]
+    public bool Double_round_trips_bit_for_bit(long bits)
+    {
+        var value = BitConverter.Int64BitsToDouble(bits);
+        var back = RoundTrip((ref WireWriter w) => w.WriteDouble(value), (ref WireReader r) => r.ReadDouble(), out _);
+        return BitConverter.DoubleToInt64Bits(back) == bits;
+    }
+
+    [Property]
+    public bool Fixed_width_integers_round_trip(ushort a, uint b, ulong c, long d)
+    {
+        var buffer = new byte[64];
+        var writer = new WireWriter(buffer);
+        writer.WriteUInt16(a);
+        writer.WriteUInt32(b);
+        writer.WriteUInt64(c);
+        writer.WriteInt64(d);
+        var reader = new WireReader(buffer.AsSpan(0, writer.BytesWritten));
+        return reader.ReadUInt16() == a && reader.ReadUInt32() == b && reader.ReadUInt64() == c && reader.ReadInt64() == d && reader.Remaining == 0;
+    }
+
+    [Property]
+    public bool Strings_round_trip(NonNull<string> text)
+    {
+        // Lone surrogates cannot be UTF-8; the writer replaces them, so compare against what UTF-8 can hold.
+        var expected = System.Text.Encoding.UTF8.GetString(System.Text.Encoding.UTF8.GetBytes(text.Get));
+        return RoundTrip((ref WireWriter w) => w.WriteString(text.Get), (ref WireReader r) => r.ReadString(), out _) == expected;
+    }
+
+    [Property]
+    public bool Byte_strings_round_trip(byte[] bytes)
+    {
+        var buffer = new byte[bytes.Length + 8];
+        var writer = new WireWriter(buffer);
+        writer.WriteBytes(bytes);
+        var reader = new WireReader(buffer.AsSpan(0, writer.BytesWritten));
+        return reader.ReadBytes().SequenceEqual(bytes);
+    }
+
+    [Property]
+    public bool Node_ids_and_durations_round_trip(NonNegativeInt node, long ticks)
+    {
+        var buffer = new byte[32];
+        var writer = new WireWriter(buffer);
+        writer.WriteNodeId(new NodeId(node.Get));
+        writer.WriteTimeSpan(TimeSpan.FromTicks(ticks));
+        var reader = new WireReader(buffer.AsSpan(0, writer.BytesWritten));
+        return reader.ReadNodeId() == new NodeId(node.Get) && reader.ReadTimeSpan().Ticks == ticks;
+    }
+
+    [Theory]
+    [InlineData(0UL, 1)]
+    [InlineData(127UL, 1)]
+    [InlineData(128UL, 2)]
+    [InlineData(16_383UL, 2)]
+    [InlineData(16_384UL, 3)]
+    [InlineData(ulong.MaxValue, 10)]
+    public void Varints_take_seven_bits_per_byte(ulong value, int expectedBytes)
+    {
+        RoundTrip((ref WireWriter w) => w.WriteVarUInt64(value), (ref WireReader r) => r.ReadVarUInt64(), out var length);
+        Assert.Equal(expectedBytes, length);
+    }
+
+    [Property]
+    public void Every_truncation_of_a_record_is_refused_with_WireFormatException(long a, NonNull<string> b, double c)
+    {
+        var buffer = new byte[4096];
+        var writer = new WireWriter(buffer);
+        writer.WriteVarInt64(a);
+        writer.WriteString(b.Get);
+        writer.WriteDouble(c);
+        var length = writer.BytesWritten;
+        for (var cut = 0; cut < length; cut++)
+        {
+            var exception = Record.Exception(() =>
+            {
+                var reader = new WireReader(buffer.AsSpan(0, cut));
+                reader.ReadVarInt64();
+                reader.ReadString();
+                reader.ReadDouble();
+            });
+            Assert.IsType<WireFormatException>(exception);
+        }
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01 })]
+    [InlineData(new byte[] { 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x02 })]
+    public void Overlong_varints_are_refused(byte[] bytes)
+    {
+        Assert.Throws<WireFormatException>(() =>
+        {
+            var reader = new WireReader(bytes);
+            reader.ReadVarUInt64();
+        });
+    }
+
+    [Fact]
+    public void Malformed_primitives_are_refused()
+    {
+        Assert.Throws<WireFormatException>(() => new WireReader([2]).ReadBoolean());
+        Assert.Throws<WireFormatException>(() => new WireReader([0x80, 0x80, 0x80, 0x80, 0x10]).ReadVarUInt32());
+        Assert.Throws<WireFormatException>(() => new WireReader([0xFF, 0xFF, 0xFF, 0xFF, 0x0F]).ReadNodeId());
+        Assert.Throws<WireFormatException>(() => new WireReader([2, 0xC3, 0x28]).ReadString());
+        Assert.Throws<WireFormatException>(() => new WireReader([5, 1, 2]).ReadBytes());
+    }
+
+    [Fact]
+    public void Counts_are_checked_against_the_limit_and_the_bytes_left()
+    {
+        Assert.Equal(2, new WireReader([2, 0, 0]).ReadCount(maximum: 10));
+        Assert.Throws<WireFormatException>(() => new WireReader([11, 0]).ReadCount(maximum: 10));
+        Assert.Throws<WireFormatException>(() => new WireReader([0xFF, 0xFF, 0x03, 0]).ReadCount(maximum: 1_000_000));
+        Assert.Throws<WireFormatException>(() => new WireReader([3, 0, 0, 0, 0, 0]).ReadCount(maximum: 10, minimumElementBytes: 4));
+    }
+
+    [Fact]
+    public void A_writer_refuses_to_overflow_its_buffer()
+    {
+        var exception = Assert.Throws<WireFormatException>(() =>
+        {
+            var writer = new WireWriter(new byte[4]);
+            writer.WriteUInt64(1);
+        });
+        Assert.Contains("4-byte buffer", exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_negative_node_id_cannot_be_written()
+    {
+        Assert.Throws<WireFormatException>(() => new WireWriter(new byte[8]).WriteNodeId(new NodeId(-1)));
+    }
+}
