@@ -1,0 +1,92 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+using VolunteerCloud.Randomness;
+using VolunteerCloud.Wire;
+
+namespace VolunteerCloud.Simulator.Kernel;
+
+/// <summary>
+/// The context every simulated node sees. One instance serves all nodes (a flyweight): before each input
+/// the simulation points it at the node the input is for, so a million nodes cost no contexts.
+/// </summary>
+internal sealed class SimulationNodeContext : NodeContext
+{
+    private readonly Simulation _simulation;
+    private readonly NodeRandomSource _random;
+    private readonly NodeLogger _logger;
+    private readonly byte[] _sendBuffer = new byte[WireFormat.MaxDatagramBytes];
+    private int _current = -1;
+
+    public SimulationNodeContext(Simulation simulation, ILogger logger)
+    {
+        _simulation = simulation;
+        _random = new NodeRandomSource(simulation);
+        _logger = new NodeLogger(simulation, this, logger);
+    }
+
+    public override NodeId Self => new(_current);
+
+    public override TimeProvider TimeProvider => _simulation.TimeProvider;
+
+    public override RandomSource Random => _random;
+
+    public override ILogger Logger => _logger;
+
+    public override Meter Meter => _simulation.Meter;
+
+    protected override Span<byte> SendBuffer => _sendBuffer;
+
+    public void Enter(int node)
+    {
+        _current = node;
+        _random.Enter(node);
+    }
+
+    public override TimerId SetTimer(TimeSpan delay, TimerTag tag) => _simulation.SetNodeTimer(_current, delay, tag);
+
+    public override bool CancelTimer(TimerId timer) => _simulation.CancelNodeTimer(timer);
+
+    protected override void SendEncoded(NodeId to, MessageType type, ReadOnlySpan<byte> datagram) =>
+        _simulation.SendMessage(_current, to, datagram);
+
+    /// <summary>The current node's stream: exactly <c>SplittableRandom.ForStream(seed, node)</c>, with 8 bytes of state per node.</summary>
+    private sealed class NodeRandomSource(Simulation simulation) : RandomSource
+    {
+        private int _node = -1;
+        private int _gammaNode = -1;
+        private ulong _gamma;
+
+        public void Enter(int node) => _node = node;
+
+        public override ulong NextUInt64()
+        {
+            if (_gammaNode != _node)
+            {
+                _gamma = SplitMix64.StreamGamma(simulation.Seed, (ulong)_node);
+                _gammaNode = _node;
+            }
+
+            return SplitMix64.Next(ref simulation.RandomStateOf(_node), _gamma);
+        }
+    }
+
+    /// <summary>Prefixes each line with the virtual time and the node.</summary>
+    private sealed class NodeLogger(Simulation simulation, SimulationNodeContext context, ILogger inner) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => inner.BeginScope(state);
+
+        public bool IsEnabled(LogLevel logLevel) => inner.IsEnabled(logLevel);
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (!inner.IsEnabled(logLevel))
+            {
+                return;
+            }
+
+            var prefix = $"[{simulation.Now:c} {context.Self}] ";
+            inner.Log(logLevel, eventId, state, exception, (s, e) => prefix + formatter(s, e));
+        }
+    }
+}

@@ -1,0 +1,6 @@
+using System.CommandLine;
+using VolunteerCloud.Simulator.Cli;
+
+var root = new RootCommand("vcsim: the VolunteerCloud discrete-event simulator and experiment runner.");
+root.Subcommands.Add(BenchCommands.Create());
+return root.Parse(args).Invoke();
