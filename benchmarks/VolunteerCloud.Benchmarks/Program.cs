@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(VolunteerCloud.Benchmarks.EventQueueBenchmarks).Assembly).Run(args);
