@@ -115,26 +115,52 @@ public sealed class AveragingWorkload : IDisposable
         }
     }
 
-    /// <summary>Mean, variance (Welford) and range of the values of the nodes that are up.</summary>
+    /// <summary>
+    /// Mean, variance and range of the values of the nodes that are up. Two passes with compensated
+    /// (Neumaier) sums, so that the observer's own rounding does not hide whether the mean is conserved.
+    /// </summary>
     public CycleStatistics Observe(int cycle)
     {
-        double mean = 0, m2 = 0, min = double.PositiveInfinity, max = double.NegativeInfinity;
+        var sum = default(CompensatedSum);
+        double min = double.PositiveInfinity, max = double.NegativeInfinity;
         var n = 0;
         for (var i = 0; i < Simulation.NodeCount; i++)
         {
             if (Simulation.GetNode(new NodeId(i)) is AveragingNode node)
             {
-                var value = node.Value;
                 n++;
-                var delta = value - mean;
-                mean += delta / n;
-                m2 += delta * (value - mean);
-                min = Math.Min(min, value);
-                max = Math.Max(max, value);
+                sum.Add(node.Value);
+                min = Math.Min(min, node.Value);
+                max = Math.Max(max, node.Value);
             }
         }
 
-        return new CycleStatistics(cycle, mean, n > 0 ? m2 / n : 0, min, max);
+        var mean = n > 0 ? sum.Value / n : 0;
+        var squares = default(CompensatedSum);
+        for (var i = 0; i < Simulation.NodeCount; i++)
+        {
+            if (Simulation.GetNode(new NodeId(i)) is AveragingNode node)
+            {
+                squares.Add((node.Value - mean) * (node.Value - mean));
+            }
+        }
+
+        return new CycleStatistics(cycle, mean, n > 0 ? squares.Value / n : 0, min, max);
+    }
+
+    private struct CompensatedSum
+    {
+        private double _sum;
+        private double _compensation;
+
+        public readonly double Value => _sum + _compensation;
+
+        public void Add(double value)
+        {
+            var total = _sum + value;
+            _compensation += Math.Abs(_sum) >= Math.Abs(value) ? (_sum - total) + value : (value - total) + _sum;
+            _sum = total;
+        }
     }
 
     /// <inheritdoc />
