@@ -26,6 +26,8 @@ public sealed class Simulation : IDisposable
     private int _nodeCount;
     private long _now;
     private long _currentSeq = -1;
+    private int _currentNode = -1;
+    private bool _running;
     private Exception? _fault;
 
     /// <summary>Creates a simulation.</summary>
@@ -77,6 +79,10 @@ public sealed class Simulation : IDisposable
     public ulong TraceHash => _trace.Current;
 
     internal ushort HighestRegion { get; private set; }
+
+    /// <summary>The node whose input is being handled and its epoch, or (-1, 0) outside node inputs.</summary>
+    internal (int Node, int Epoch) CurrentNodeAndEpoch =>
+        _currentNode >= 0 ? (_currentNode, _slots[_currentNode].Epoch) : (-1, 0);
 
     /// <summary>Adds a node; it starts (receives <see cref="INode.OnStart"/>) at the current virtual time.</summary>
     /// <param name="node">The node's state machine.</param>
@@ -185,7 +191,7 @@ public sealed class Simulation : IDisposable
             throw new ArgumentOutOfRangeException(nameof(time), time, $"Cannot run back to before the current virtual time {Now}.");
         }
 
-        ThrowIfFaulted();
+        EnterRun();
         var next = default(SimEvent);
         try
         {
@@ -198,6 +204,11 @@ public sealed class Simulation : IDisposable
         catch (Exception e)
         {
             throw Fault(e, in next);
+        }
+        finally
+        {
+            _running = false;
+            _currentNode = -1;
         }
 
         _now = time.Ticks;
@@ -214,7 +225,7 @@ public sealed class Simulation : IDisposable
     /// <returns><see langword="false"/> when no event is queued.</returns>
     public bool Step()
     {
-        ThrowIfFaulted();
+        EnterRun();
         var next = default(SimEvent);
         try
         {
@@ -230,6 +241,11 @@ public sealed class Simulation : IDisposable
         catch (Exception e)
         {
             throw Fault(e, in next);
+        }
+        finally
+        {
+            _running = false;
+            _currentNode = -1;
         }
     }
 
@@ -309,8 +325,8 @@ public sealed class Simulation : IDisposable
 
     private void EnqueueMessage(int from, int to, long delay, ReadOnlySpan<byte> datagram)
     {
+        var time = DueTime(delay);
         var payload = _payloads.Store(datagram);
-        var time = _now + delay;
         if (_queue.IsDueSoon(time))
         {
             Prefetch.Line(ref _slots[to]);
@@ -358,6 +374,7 @@ public sealed class Simulation : IDisposable
                 StartNode(in next);
                 break;
             case EventKind.Action:
+                _currentNode = -1;
                 Statistics.EventsProcessed++;
                 _trace.Add(next.Time, EventKind.Action, -1, 0);
                 _actions.Take((int)next.Data)();
@@ -365,15 +382,19 @@ public sealed class Simulation : IDisposable
             case EventKind.ProviderTimer:
                 if (_providerTimers.TryGet((int)next.Data, out var timer) && timer.IsScheduledAs(next.Seq))
                 {
-                    Statistics.EventsProcessed++;
-                    _trace.Add(next.Time, EventKind.ProviderTimer, -1, 0);
-                    timer.Fire();
+                    FireProviderTimer(timer, in next);
                 }
 
                 break;
             default:
                 throw new InvalidOperationException($"Unknown event kind {next.Kind}.");
         }
+    }
+
+    private void EnterNode(int node)
+    {
+        _currentNode = node;
+        _context.Enter(node);
     }
 
     private void DeliverMessage(in SimEvent next)
@@ -395,7 +416,7 @@ public sealed class Simulation : IDisposable
         statistics.BytesDelivered += bytes.Length;
         _trace.AddMessage(next.Time, next.Target, from, bytes);
         var message = WireFormat.Decode(bytes);
-        _context.Enter(next.Target);
+        EnterNode(next.Target);
         node.OnMessage(_context, new NodeId(from), message);
         _payloads.Release(payload);
     }
@@ -416,8 +437,30 @@ public sealed class Simulation : IDisposable
         Statistics.EventsProcessed++;
         Statistics.TimersFired++;
         _trace.Add(next.Time, EventKind.Timer, next.Target, next.Data);
-        _context.Enter(next.Target);
+        EnterNode(next.Target);
         node.OnTimer(_context, TimerTag.FromInt64(next.Data));
+    }
+
+    private void FireProviderTimer(VirtualTimer timer, in SimEvent next)
+    {
+        if (timer.Owner >= 0)
+        {
+            ref readonly var slot = ref _slots[timer.Owner];
+            if (slot.Node is null || slot.Epoch != timer.OwnerEpoch)
+            {
+                return; // its node crashed since it was created
+            }
+
+            EnterNode(timer.Owner);
+        }
+        else
+        {
+            _currentNode = -1;
+        }
+
+        Statistics.EventsProcessed++;
+        _trace.Add(next.Time, EventKind.ProviderTimer, timer.Owner, 0);
+        timer.Fire();
     }
 
     private void StartNode(in SimEvent next)
@@ -430,8 +473,19 @@ public sealed class Simulation : IDisposable
 
         Statistics.EventsProcessed++;
         _trace.Add(next.Time, EventKind.Start, next.Target, 0);
-        _context.Enter(next.Target);
+        EnterNode(next.Target);
         node.OnStart(_context);
+    }
+
+    private void EnterRun()
+    {
+        if (_running)
+        {
+            throw new InvalidOperationException("The simulation is already running: an action or node cannot run it from inside.");
+        }
+
+        ThrowIfFaulted();
+        _running = true;
     }
 
     private void ThrowIfFaulted()

@@ -25,5 +25,12 @@ internal static class UsesBannedApis
         _ = new Random();
         _ = Guid.NewGuid();
         _ = System.Security.Cryptography.RandomNumberGenerator.GetInt32(10);
+        using var timer = new Timer(_ => { });
+        using var periodic = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        using var a = new CancellationTokenSource(1);
+        using var b = new CancellationTokenSource(TimeSpan.Zero);
+        a.CancelAfter(1);
+        b.CancelAfter(TimeSpan.Zero);
+        _ = HashCode.Combine(1, 2);
     }
 }

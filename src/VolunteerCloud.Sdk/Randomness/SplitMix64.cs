@@ -55,8 +55,10 @@ public static class SplitMix64
         MixGamma(rootSeed + ((2 * streamIndex) + 2) * GoldenGamma);
 
     /// <summary>
-    /// A stream index for a named purpose ("network", "churn", ...). Named indices have the top bit set, so
-    /// they never meet the small indices used for nodes.
+    /// A stream index for a named purpose ("network", "churn", ...): a 64-bit hash of the name. Node streams use
+    /// the indices 0, 1, 2, ...; a named stream equals node <c>i</c>'s stream only if its index equals <c>i</c>
+    /// modulo 2^63 (the index is doubled in <see cref="StreamSeed"/>), which for a million nodes happens with
+    /// probability about 2^-43 per name; tests check the names the project uses.
     /// </summary>
     public static ulong StreamIndexFor(string purpose)
     {
@@ -72,6 +74,6 @@ public static class SplitMix64
             hash = (hash ^ b) * 0x100000001B3UL;
         }
 
-        return Mix64(hash) | (1UL << 63);
+        return Mix64(hash);
     }
 }

@@ -6,7 +6,11 @@ namespace VolunteerCloud.Randomness;
 /// per value, 16 bytes of state, passes BigCrush. One run seed yields any number of independent streams:
 /// one per node, one for the network, one for churn, and so on.
 /// </summary>
-/// <remarks>Not thread-safe: each stream belongs to one single-threaded owner.</remarks>
+/// <remarks>
+/// Not thread-safe: each stream belongs to one single-threaded owner. As with Java's generator, root seeds
+/// that differ by an even multiple of <see cref="SplitMix64.GoldenGamma"/> share streams (stream <c>i + 1</c>
+/// of seed <c>s</c> is stream <c>i</c> of seed <c>s + 2γ</c>); seeds like 1, 2, 3, ... are unrelated.
+/// </remarks>
 public sealed class SplittableRandom : RandomSource
 {
     private ulong _seed;

@@ -53,35 +53,39 @@ public ref struct WireReader
     /// <summary>Reads a double from its 8 IEEE 754 bytes, little-endian.</summary>
     public double ReadDouble() => BinaryPrimitives.ReadDoubleLittleEndian(Take(8));
 
-    /// <summary>Reads an unsigned LEB128 integer of at most 10 bytes.</summary>
-    public ulong ReadVarUInt64()
+    /// <summary>Reads an unsigned LEB128 integer: at most 10 bytes, in its shortest form.</summary>
+    public ulong ReadVarUInt64() => ReadVarUInt(maxBytes: 10);
+
+    /// <summary>Reads an unsigned LEB128 integer that fits 32 bits: at most 5 bytes, in its shortest form.</summary>
+    public uint ReadVarUInt32() => (uint)ReadVarUInt(maxBytes: 5);
+
+    private ulong ReadVarUInt(int maxBytes)
     {
+        // The last byte may carry only the bits left: 64 - 7 * 9 = 1 for 64-bit values, 32 - 7 * 4 = 4 for 32-bit ones.
+        var lastByteLimit = maxBytes == 10 ? 0x01 : 0x0F;
         ulong result = 0;
-        for (var shift = 0; shift < 64; shift += 7)
+        for (var i = 0; i < maxBytes; i++)
         {
             var b = ReadByte();
-            if (shift == 63 && b > 1)
+            if (i == maxBytes - 1 && b > lastByteLimit)
             {
-                throw new WireFormatException("A variable-length integer overflows 64 bits.");
+                throw new WireFormatException($"A variable-length integer overflows {(maxBytes == 10 ? 64 : 32).ToString(CultureInfo.InvariantCulture)} bits.");
             }
 
-            result |= (ulong)(b & 0x7F) << shift;
+            result |= (ulong)(b & 0x7F) << (7 * i);
             if (b < 0x80)
             {
+                if (b == 0 && i > 0)
+                {
+                    // 0x80 0x00 also means 0: accepting it would let two byte strings mean one message.
+                    throw new WireFormatException("A variable-length integer is not in its shortest form.");
+                }
+
                 return result;
             }
         }
 
-        throw new WireFormatException("A variable-length integer is longer than 10 bytes.");
-    }
-
-    /// <summary>Reads an unsigned LEB128 integer that must fit 32 bits.</summary>
-    public uint ReadVarUInt32()
-    {
-        var value = ReadVarUInt64();
-        return value <= uint.MaxValue
-            ? (uint)value
-            : throw new WireFormatException("A variable-length integer overflows 32 bits.");
+        throw new WireFormatException($"A variable-length integer is longer than {maxBytes.ToString(CultureInfo.InvariantCulture)} bytes.");
     }
 
     /// <summary>Reads a zig-zag LEB128 signed integer.</summary>

@@ -92,13 +92,25 @@ public ref struct WireWriter
     }
 
     /// <summary>Writes a string as UTF-8 preceded by its byte length.</summary>
+    /// <exception cref="WireFormatException">The string holds a lone surrogate, which UTF-8 cannot carry.</exception>
     public void WriteString(string value)
     {
         ArgumentNullException.ThrowIfNull(value);
-        var length = Encoding.UTF8.GetByteCount(value);
+        int length;
+        try
+        {
+            length = StrictUtf8.GetByteCount(value);
+        }
+        catch (EncoderFallbackException e)
+        {
+            throw new WireFormatException("A string with a lone surrogate cannot be written as UTF-8.", e);
+        }
+
         WriteVarUInt32((uint)length);
-        Encoding.UTF8.GetBytes(value, Reserve(length));
+        StrictUtf8.GetBytes(value, Reserve(length));
     }
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private Span<byte> Reserve(int count)
     {

@@ -20,13 +20,21 @@ namespace VolunteerCloud.Simulator.Kernel;
 /// <para>
 /// Knowing the next batch ahead of time is what lets the simulation prefetch the nodes it is about to touch
 /// (<see cref="Window"/>). Buckets are chains of fixed 1024-event chunks (32 KiB, below the large-object
-/// threshold) drawn from one free list, so memory follows the number of pending events.
+/// threshold) drawn from one free list, so memory follows the peak number of pending events, not how many
+/// have passed through; chunks freed after a peak are kept for reuse.
 /// </para>
 /// </remarks>
 internal sealed class EventQueue
 {
     /// <summary>The largest bucket taken into the window whole.</summary>
     public const int BatchMax = 64;
+
+    /// <summary>
+    /// The longest stretch of virtual time a window may cover (2^20 ticks, about 0.1 s). Every event pushed
+    /// for a time inside the window goes to its binary heap; a bucket of few events spread over a long time
+    /// is split instead of taken whole, so the heap stays small.
+    /// </summary>
+    public const long MaxWindowTicks = 1L << 20;
 
     private const int ChunkSize = 1024;
     private const int RetainedCapacity = 4096;
@@ -233,7 +241,7 @@ internal sealed class EventQueue
                 return false;
             }
 
-            var takeWhole = _count[bucket] <= BatchMax;
+            var takeWhole = _count[bucket] <= BatchMax && _max[bucket] - _min[bucket] <= MaxWindowTicks;
             _windowEnd = takeWhole ? _max[bucket] : _min[bucket];
             var chunk = _head[bucket];
             var remaining = _count[bucket];
@@ -317,7 +325,8 @@ internal sealed class EventQueue
         var end = _instantHead + _instantCount;
         if (end == _instant.Length)
         {
-            if (_instantHead > 0)
+            // Compact only when at least half is free, so each event is copied O(1) times on average.
+            if (_instantHead >= _instant.Length / 2)
             {
                 Array.Copy(_instant, _instantHead, _instant, 0, _instantCount);
                 _instantHead = 0;

@@ -27,7 +27,9 @@ public sealed class VirtualTimeProvider : TimeProvider
 
     /// <summary>
     /// Creates a timer whose callback runs in the simulation loop at virtual time now + <paramref name="dueTime"/>,
-    /// then every <paramref name="period"/> (a zero or infinite period means once).
+    /// then every <paramref name="period"/> (a zero or infinite period means once). A timer created while a node
+    /// handles an input belongs to that node: its callback runs as that node's input, and never after the node
+    /// crashes.
     /// </summary>
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
@@ -38,14 +40,21 @@ public sealed class VirtualTimeProvider : TimeProvider
     }
 }
 
+/// <summary>
+/// A timer on virtual time. Created inside a node's input, it belongs to that node: its callback runs as an
+/// input of that node and never after the node crashes. Created outside, it runs as a control action.
+/// </summary>
 internal sealed class VirtualTimer : ITimer
 {
     private readonly Simulation _simulation;
     private readonly TimerCallback _callback;
     private readonly object? _state;
+    private readonly int _owner;
+    private readonly int _ownerEpoch;
     private long _period = Timeout.InfiniteTimeSpan.Ticks;
     private int _slot = -1;
     private long _scheduledSeq = -1;
+    private long _version;
     private bool _disposed;
 
     public VirtualTimer(Simulation simulation, TimerCallback callback, object? state)
@@ -53,7 +62,14 @@ internal sealed class VirtualTimer : ITimer
         _simulation = simulation;
         _callback = callback;
         _state = state;
+        (_owner, _ownerEpoch) = simulation.CurrentNodeAndEpoch;
     }
+
+    /// <summary>The node the timer belongs to, or -1.</summary>
+    public int Owner => _owner;
+
+    /// <summary>The owner's epoch when the timer was created: a crash since then silences the timer.</summary>
+    public int OwnerEpoch => _ownerEpoch;
 
     public bool Change(TimeSpan dueTime, TimeSpan period)
     {
@@ -64,11 +80,16 @@ internal sealed class VirtualTimer : ITimer
 
         ValidateInterval(dueTime, nameof(dueTime));
         ValidateInterval(period, nameof(period));
+        _version++;
         _period = period.Ticks;
         _scheduledSeq = -1;
         if (dueTime != Timeout.InfiniteTimeSpan)
         {
             Schedule(dueTime.Ticks);
+        }
+        else
+        {
+            Unregister();
         }
 
         return true;
@@ -79,12 +100,9 @@ internal sealed class VirtualTimer : ITimer
         if (!_disposed)
         {
             _disposed = true;
+            _version++;
             _scheduledSeq = -1;
-            if (_slot >= 0)
-            {
-                _simulation.ReleaseProviderTimer(_slot);
-                _slot = -1;
-            }
+            Unregister();
         }
     }
 
@@ -97,15 +115,27 @@ internal sealed class VirtualTimer : ITimer
     /// <summary>Whether the queued event <paramref name="seq"/> is this timer's current schedule (not superseded by Change or Dispose).</summary>
     internal bool IsScheduledAs(long seq) => !_disposed && seq == _scheduledSeq;
 
-    /// <summary>Runs the callback and, for a periodic timer, schedules the next run.</summary>
+    /// <summary>
+    /// Runs the callback; then, unless the callback changed or disposed the timer, schedules the next run of
+    /// a periodic timer, or gives a one-shot timer's slot back (<see cref="Change"/> takes a new one).
+    /// </summary>
     internal void Fire()
     {
         _scheduledSeq = -1;
-        var period = _period;
+        var version = _version;
         _callback(_state);
-        if (!_disposed && _scheduledSeq == -1 && period > 0 && period != Timeout.InfiniteTimeSpan.Ticks)
+        if (_version != version)
         {
-            Schedule(period);
+            return;
+        }
+
+        if (_period > 0 && _period != Timeout.InfiniteTimeSpan.Ticks)
+        {
+            Schedule(_period);
+        }
+        else
+        {
+            Unregister();
         }
     }
 
@@ -117,6 +147,15 @@ internal sealed class VirtualTimer : ITimer
         }
 
         _scheduledSeq = _simulation.ScheduleProviderTimer(_slot, delayTicks);
+    }
+
+    private void Unregister()
+    {
+        if (_slot >= 0)
+        {
+            _simulation.ReleaseProviderTimer(_slot);
+            _slot = -1;
+        }
     }
 
     private static void ValidateInterval(TimeSpan value, string name)

@@ -7,24 +7,29 @@ namespace VolunteerCloud.Simulator.Network;
 /// <summary>A distribution of one-way message delays.</summary>
 public abstract class LatencyModel
 {
+    /// <summary>The longest delay a model may produce: one day. Longer is not a network any more, and the cap keeps virtual time from overflowing.</summary>
+    public static readonly TimeSpan MaxLatency = TimeSpan.FromDays(1);
+
     private protected LatencyModel()
     {
     }
 
     /// <summary>Every message takes exactly <paramref name="latency"/>.</summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="latency"/> is negative.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="latency"/> is negative or above <see cref="MaxLatency"/>.</exception>
     public static LatencyModel Constant(TimeSpan latency)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(latency, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(latency, MaxLatency);
         return new ConstantLatency(latency.Ticks);
     }
 
     /// <summary>Delays drawn uniformly from [<paramref name="minimum"/>, <paramref name="maximum"/>] at tick resolution.</summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="minimum"/> is negative or above <paramref name="maximum"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="minimum"/> is negative or above <paramref name="maximum"/>, or <paramref name="maximum"/> is above <see cref="MaxLatency"/>.</exception>
     public static LatencyModel Uniform(TimeSpan minimum, TimeSpan maximum)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(minimum, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(maximum, minimum);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(maximum, MaxLatency);
         return new UniformLatency(minimum.Ticks, maximum.Ticks);
     }
 
@@ -36,6 +41,7 @@ public abstract class LatencyModel
     public static LatencyModel LogNormal(TimeSpan median, double sigma)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(median, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(median, MaxLatency);
         if (!(sigma >= 0 && double.IsFinite(sigma)))
         {
             throw new ArgumentOutOfRangeException(nameof(sigma), sigma, "Sigma must be a finite number of at least 0.");
@@ -95,8 +101,8 @@ public abstract class LatencyModel
         {
             var ticks = Math.Exp(_mu + (sigma * random.NextGaussian()));
 
-            // A day is far beyond any network delay; the cap keeps a freak draw from overflowing time.
-            return (long)Math.Min(Math.Round(ticks), TimeSpan.TicksPerDay);
+            // A freak draw of the tail is capped at MaxLatency, like every model.
+            return (long)Math.Min(Math.Round(ticks), MaxLatency.Ticks);
         }
 
         public override string ToString() =>
@@ -112,12 +118,15 @@ public sealed class RegionLatencyMatrix
 {
     private readonly LatencyModel[] _models;
 
+    /// <summary>The most regions a matrix may cover (4096, so the matrix holds at most 16 M entries).</summary>
+    public const int MaxRegions = 4096;
+
     /// <summary>Creates a matrix with one model within regions and another across them.</summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="regionCount"/> is not in 1..65535.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="regionCount"/> is not in 1..<see cref="MaxRegions"/>.</exception>
     public RegionLatencyMatrix(int regionCount, LatencyModel withinRegion, LatencyModel acrossRegions)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(regionCount, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(regionCount, ushort.MaxValue);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(regionCount, MaxRegions);
         ArgumentNullException.ThrowIfNull(withinRegion);
         ArgumentNullException.ThrowIfNull(acrossRegions);
         RegionCount = regionCount;

@@ -21,7 +21,7 @@ public sealed class NetworkOptions
     /// </summary>
     public double ReorderRate { get; set; }
 
-    /// <summary>The longest extra delay of a reordered message. Default: 100 ms.</summary>
+    /// <summary>The longest extra delay of a reordered message, at most <see cref="LatencyModel.MaxLatency"/>. Default: 100 ms.</summary>
     public TimeSpan ReorderDelayMax { get; set; } = TimeSpan.FromMilliseconds(100);
 
     internal void Validate()
@@ -31,5 +31,6 @@ public sealed class NetworkOptions
         SimulatedNetwork.CheckProbability(DuplicationRate, nameof(DuplicationRate));
         SimulatedNetwork.CheckProbability(ReorderRate, nameof(ReorderRate));
         ArgumentOutOfRangeException.ThrowIfLessThan(ReorderDelayMax, TimeSpan.Zero, nameof(ReorderDelayMax));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(ReorderDelayMax, LatencyModel.MaxLatency, nameof(ReorderDelayMax));
     }
 }

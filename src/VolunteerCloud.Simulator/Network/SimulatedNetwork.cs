@@ -84,6 +84,7 @@ public sealed class SimulatedNetwork
         set
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(value, TimeSpan.Zero);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, LatencyModel.MaxLatency);
             _reorderDelayMaxTicks = value.Ticks;
         }
     }

@@ -19,6 +19,9 @@ public sealed partial class BannedApiTests
         "Task.Delay(TimeSpan, CancellationToken)", "Task.Delay(TimeSpan, TimeProvider)",
         "Task.Delay(TimeSpan, TimeProvider, CancellationToken)",
         "Random.Shared", "Random.Random()", "Guid.NewGuid()", "RandomNumberGenerator",
+        "Timer", "PeriodicTimer", "CancellationTokenSource.CancellationTokenSource(int)",
+        "CancellationTokenSource.CancellationTokenSource(TimeSpan)", "CancellationTokenSource.CancelAfter(int)",
+        "CancellationTokenSource.CancelAfter(TimeSpan)", "HashCode",
     ];
 
     [Fact]

@@ -14,14 +14,14 @@ public sealed class RandomSourceTests
     }
 
     [Property]
-    public bool NextInt32_with_bounds_stays_in_range(ulong seed, int a, int b)
+    public bool NextInt32_with_bounds_stays_in_range(ulong seed, DoNotSize<int> a, DoNotSize<int> b)
     {
-        if (a == b)
+        if (a.Item == b.Item)
         {
             return true;
         }
 
-        var (min, max) = a < b ? (a, b) : (b, a);
+        var (min, max) = a.Item < b.Item ? (a.Item, b.Item) : (b.Item, a.Item);
         var random = new SplittableRandom(seed);
         return Enumerable.Range(0, 50).All(_ => random.NextInt32(min, max) is var v && v >= min && v < max);
     }
@@ -31,6 +31,18 @@ public sealed class RandomSourceTests
     {
         var random = new SplittableRandom(seed);
         return Enumerable.Range(0, 100).All(_ => random.NextDouble() is >= 0.0 and < 1.0);
+    }
+
+    [Fact]
+    public void The_widest_ranges_work()
+    {
+        var random = new SplittableRandom(8);
+        var draws = Enumerable.Range(0, 1000).Select(_ => random.NextInt32(int.MinValue, int.MaxValue)).ToList();
+
+        Assert.Contains(draws, d => d < -1_000_000_000);
+        Assert.Contains(draws, d => d > 1_000_000_000);
+        Assert.DoesNotContain(int.MaxValue, draws);
+        Assert.All(Enumerable.Range(0, 1000), _ => Assert.InRange(random.NextUInt64(ulong.MaxValue), 0UL, ulong.MaxValue - 1));
     }
 
     [Fact]

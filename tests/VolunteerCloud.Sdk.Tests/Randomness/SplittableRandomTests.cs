@@ -82,18 +82,27 @@ public sealed class SplittableRandomTests
         Assert.InRange(correlation, -5 / Math.Sqrt(n), 5 / Math.Sqrt(n));
     }
 
-    [Fact]
-    public void Named_streams_are_stable_and_never_meet_node_streams()
+    [Theory]
+    [InlineData("network")]
+    [InlineData("averaging.topology")]
+    [InlineData("test.churn")]
+    public void The_projects_named_streams_are_stable_and_far_from_node_streams(string purpose)
     {
-        var network = SplitMix64.StreamIndexFor("network");
+        var index = SplitMix64.StreamIndexFor(purpose);
 
-        Assert.Equal(network, SplitMix64.StreamIndexFor("network"));
-        Assert.NotEqual(network, SplitMix64.StreamIndexFor("churn"));
-        Assert.True(network >= 1UL << 63);
+        Assert.Equal(index, SplitMix64.StreamIndexFor(purpose));
+        Assert.NotEqual(index, SplitMix64.StreamIndexFor(purpose + "."));
+
+        // Stream seeds use 2 * index, so a named stream meets node i's only if index = i modulo 2^63.
+        Assert.True((index & ~(1UL << 63)) > 1UL << 40, $"{purpose} hashes to {index}");
         Assert.Equal(
-            SplittableRandom.ForStream(5, network).NextUInt64(),
-            SplittableRandom.ForStream(5, "network").NextUInt64());
+            SplittableRandom.ForStream(5, index).NextUInt64(),
+            SplittableRandom.ForStream(5, purpose).NextUInt64());
     }
+
+    [Property]
+    public bool ForStream_index_enters_modulo_two_to_the_63(ulong seed, ulong index) =>
+        SplittableRandom.ForStream(seed, index).NextUInt64() == SplittableRandom.ForStream(seed, index ^ (1UL << 63)).NextUInt64();
 
     [Property]
     public bool Every_gamma_is_odd(ulong z) => (SplitMix64.MixGamma(z) & 1) == 1;

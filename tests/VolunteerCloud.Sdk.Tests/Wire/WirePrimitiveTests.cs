@@ -56,11 +56,39 @@ public sealed class WirePrimitiveTests
     }
 
     [Property]
-    public bool Strings_round_trip(NonNull<string> text)
+    public void Strings_round_trip_and_lone_surrogates_are_refused(NonNull<string> text)
     {
-        // Lone surrogates cannot be UTF-8; the writer replaces them, so compare against what UTF-8 can hold.
-        var expected = System.Text.Encoding.UTF8.GetString(System.Text.Encoding.UTF8.GetBytes(text.Get));
-        return RoundTrip((ref WireWriter w) => w.WriteString(text.Get), (ref WireReader r) => r.ReadString(), out _) == expected;
+        if (IsValidUtf16(text.Get))
+        {
+            Assert.Equal(text.Get, RoundTrip((ref WireWriter w) => w.WriteString(text.Get), (ref WireReader r) => r.ReadString(), out _));
+        }
+        else
+        {
+            Assert.Throws<WireFormatException>(() => RoundTrip((ref WireWriter w) => w.WriteString(text.Get), (ref WireReader r) => r.ReadString(), out _));
+        }
+    }
+
+    private static bool IsValidUtf16(string text)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(text[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    [Fact]
+    public void A_lone_surrogate_cannot_be_written()
+    {
+        Assert.Throws<WireFormatException>(() => new WireWriter(new byte[16]).WriteString("a\uD800b"));
     }
 
     [Property]
@@ -122,13 +150,55 @@ public sealed class WirePrimitiveTests
     [Theory]
     [InlineData(new byte[] { 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01 })]
     [InlineData(new byte[] { 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x02 })]
-    public void Overlong_varints_are_refused(byte[] bytes)
+    [InlineData(new byte[] { 0x80, 0x00 })]
+    [InlineData(new byte[] { 0x81, 0x00 })]
+    [InlineData(new byte[] { 0xFF, 0x80, 0x00 })]
+    public void Overflowing_or_non_minimal_varints_are_refused(byte[] bytes)
     {
         Assert.Throws<WireFormatException>(() =>
         {
             var reader = new WireReader(bytes);
             reader.ReadVarUInt64();
         });
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0x80, 0x80, 0x80, 0x80, 0x80, 0x01 })]
+    [InlineData(new byte[] { 0xFF, 0xFF, 0xFF, 0xFF, 0x1F })]
+    public void A_32_bit_varint_takes_at_most_five_bytes_and_32_bits(byte[] bytes)
+    {
+        Assert.Throws<WireFormatException>(() =>
+        {
+            var reader = new WireReader(bytes);
+            reader.ReadVarUInt32();
+        });
+    }
+
+    [Property]
+    public bool Every_value_has_exactly_one_encoding(ulong value)
+    {
+        // Any other byte string that decodes must decode to a different value: check the one-byte-longer
+        // padding of the canonical form, the classic overlong encoding.
+        var buffer = new byte[16];
+        var writer = new WireWriter(buffer);
+        writer.WriteVarUInt64(value);
+        var length = writer.BytesWritten;
+        if (length == 10)
+        {
+            return true;
+        }
+
+        buffer[length - 1] |= 0x80;
+        buffer[length] = 0x00;
+        try
+        {
+            new WireReader(buffer.AsSpan(0, length + 1)).ReadVarUInt64();
+            return false;
+        }
+        catch (WireFormatException)
+        {
+            return true;
+        }
     }
 
     [Fact]

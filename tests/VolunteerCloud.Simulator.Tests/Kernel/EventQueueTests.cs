@@ -7,45 +7,59 @@ namespace VolunteerCloud.Simulator.Tests.Kernel;
 public sealed class EventQueueTests
 {
     /// <summary>
-    /// Model-based: any interleaving of pushes (never before the current time) and pops gives the events in
-    /// (time, insertion) order, exactly as a sorted set would. Time steps mix zeros, small and huge jumps so that
-    /// equal times, the window, whole-bucket batches and bucket splits are all exercised.
+    /// Model-based: any interleaving of pushes (never before the current time), pops and pops bounded by a
+    /// limit gives the events in (time, insertion) order, exactly as a sorted set would. Operations are drawn
+    /// unsized: time steps mix zeros, small steps and jumps up to 2^40 ticks, and bursts of up to 2000 events
+    /// overflow batches, chunks and windows.
     /// </summary>
-    [Property(MaxTest = 500)]
-    public void Pops_in_time_then_insertion_order(int[] operations)
+    [Property(MaxTest = 300)]
+    public void Pops_in_time_then_insertion_order(DoNotSize<int>[] operations)
     {
         var queue = new EventQueue();
         var model = new SortedSet<(long Time, long Seq)>();
         long now = 0;
-        foreach (var op in operations)
+        foreach (var raw in operations)
         {
-            var kind = Math.Abs(op % 5);
+            var op = raw.Item;
+            var kind = (uint)op % 6;
+            var argument = (uint)op / 6;
             if (kind == 0)
             {
                 Assert.Equal(model.Count > 0, queue.TryPop(out var popped));
                 if (model.Count > 0)
                 {
-                    var expected = model.Min;
-                    model.Remove(expected);
-                    Assert.Equal(expected, (popped.Time, popped.Seq));
+                    Assert.Equal(model.Min, (popped.Time, popped.Seq));
+                    model.Remove(model.Min);
                     now = popped.Time;
                 }
             }
+            else if (kind == 1)
+            {
+                // Pop everything due within a limit, as RunUntil does, then move the clock to the limit.
+                var limit = now + (argument % 100_000);
+                while (queue.TryPopUntil(limit, out var popped))
+                {
+                    Assert.Equal(model.Min, (popped.Time, popped.Seq));
+                    model.Remove(model.Min);
+                }
+
+                Assert.True(model.Count == 0 || model.Min.Time > limit);
+                now = limit;
+            }
             else
             {
-                // Bursts: one operation may push up to 150 events at once, enough to overflow a batch.
-                var burst = kind == 4 ? Math.Abs(op / 5 % 150) + 1 : 1;
+                var burst = kind == 5 ? (int)(argument % 2000) + 1 : 1;
                 for (var i = 0; i < burst; i++)
                 {
-                    var delta = Math.Abs(op / 7) switch
+                    var step = (argument + (uint)i * 2_654_435_761u) % 4 switch
                     {
-                        var x when x % 4 == 0 => 0L,
-                        var x when x % 4 == 1 => x % 8,
-                        var x when x % 4 == 2 => x % 10_000,
-                        var x => (long)x << 12,
+                        0 => 0L,
+                        1 => argument % 8,
+                        2 => (argument * (i + 1)) % 50_000,
+                        _ => (long)(argument % 1_000_000) << (int)(argument % 21),
                     };
-                    var seq = queue.Push(now + delta, data: 0, target: i, meta: 0);
-                    model.Add((now + delta, seq));
+                    var seq = queue.Push(now + step, data: 0, target: i, meta: 0);
+                    model.Add((now + step, seq));
                 }
             }
 
@@ -55,9 +69,8 @@ public sealed class EventQueueTests
         while (model.Count > 0)
         {
             Assert.True(queue.TryPop(out var popped));
-            var expected = model.Min;
-            model.Remove(expected);
-            Assert.Equal(expected, (popped.Time, popped.Seq));
+            Assert.Equal(model.Min, (popped.Time, popped.Seq));
+            model.Remove(model.Min);
         }
 
         Assert.False(queue.TryPop(out _));
@@ -105,6 +118,30 @@ public sealed class EventQueueTests
     }
 
     [Fact]
+    public void A_few_events_spread_far_apart_do_not_open_a_wide_window()
+    {
+        // Two events 16 M ticks apart share a radix bucket; if that bucket were taken whole, every event
+        // pushed between them would land in the window's binary heap.
+        var queue = new EventQueue();
+        queue.Push(17_000_000, 0, 0, 0);
+        queue.Push(33_000_000, 0, 0, 0);
+        queue.TryPop(out _);
+        for (var i = 1; i <= 200_000; i++)
+        {
+            queue.Push(17_000_000 + (i * 50), 0, 0, 0);
+        }
+
+        Assert.True(queue.Window.Length <= EventQueue.BatchMax, $"window holds {queue.Window.Length}");
+        var last = 0L;
+        while (queue.TryPop(out var next))
+        {
+            Assert.True(next.Time >= last);
+            last = next.Time;
+            Assert.True(queue.Window.Length <= 2 * EventQueue.BatchMax, $"window holds {queue.Window.Length}");
+        }
+    }
+
+    [Fact]
     public void Scheduling_before_the_current_time_is_refused()
     {
         var queue = new EventQueue();
@@ -125,9 +162,12 @@ public sealed class EventQueueTests
             queue.Push(random.NextInt64(1 << 20), 0, 0, 0);
         }
 
+        var previous = (Time: long.MinValue, Seq: long.MinValue);
         for (var i = 0; i < 2_000_000; i++)
         {
             queue.TryPop(out var next);
+            Assert.True((next.Time, next.Seq).CompareTo(previous) > 0, $"out of order at pop {i}");
+            previous = (next.Time, next.Seq);
             queue.Push(next.Time + random.NextInt64(1 << 20), 0, 0, 0);
         }
 

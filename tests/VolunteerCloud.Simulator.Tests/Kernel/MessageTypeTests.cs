@@ -33,7 +33,10 @@ public sealed class MessageTypeTests
         {
             foreach (var value in values)
             {
-                Assert.Equal(value, roundTrip.MakeGenericMethod(type).Invoke(null, [value]));
+                // Equal values, and the very same bytes when encoded again (so -0.0 stays -0.0).
+                var (back, same) = ((object, bool))roundTrip.MakeGenericMethod(type).Invoke(null, [value])!;
+                Assert.Equal(value, back);
+                Assert.True(same, $"{value} re-encodes differently");
             }
         }
     }
@@ -49,6 +52,11 @@ public sealed class MessageTypeTests
         Assert.DoesNotContain(new MessageType(0), numbers);
     }
 
-    private static T RoundTrip<T>(T message)
-        where T : IWireMessage<T> => WireFormat.Decode(WireFormat.ToArray(message)).Read<T>();
+    private static (object, bool) RoundTrip<T>(T message)
+        where T : IWireMessage<T>
+    {
+        var bytes = WireFormat.ToArray(message);
+        var back = WireFormat.Decode(bytes).Read<T>();
+        return (back, WireFormat.ToArray(back).AsSpan().SequenceEqual(bytes));
+    }
 }

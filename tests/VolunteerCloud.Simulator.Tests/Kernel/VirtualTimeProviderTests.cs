@@ -60,4 +60,68 @@ public sealed class VirtualTimeProviderTests
         simulation.RunFor(TimeSpan.FromSeconds(1));
         Assert.True(cancellation.IsCancellationRequested);
     }
+
+    [Fact]
+    public void A_periodic_timer_stopped_or_changed_from_its_own_callback_obeys()
+    {
+        using var simulation = new Simulation(new SimulationOptions());
+        var stopped = new List<TimeSpan>();
+        var slowed = new List<TimeSpan>();
+        ITimer stopper = null!, slower = null!;
+        stopper = simulation.TimeProvider.CreateTimer(_ =>
+        {
+            stopped.Add(simulation.Now);
+            stopper.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }, null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        slower = simulation.TimeProvider.CreateTimer(_ =>
+        {
+            slowed.Add(simulation.Now);
+            if (slowed.Count == 1)
+            {
+                slower.Change(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5));
+            }
+        }, null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+
+        simulation.RunFor(TimeSpan.FromSeconds(12));
+
+        Assert.Equal([TimeSpan.FromSeconds(1)], stopped);
+        Assert.Equal([TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(6), TimeSpan.FromSeconds(11)], slowed);
+        stopper.Dispose();
+        slower.Dispose();
+    }
+
+    [Fact]
+    public void A_timer_a_node_creates_runs_as_that_node_and_dies_with_it()
+    {
+        using var simulation = new Simulation(new SimulationOptions { Network = { Latency = VolunteerCloud.Simulator.Network.LatencyModel.Constant(TimeSpan.Zero) } });
+        var receiver = new Support.ScriptedNode();
+        var to = simulation.AddNode(receiver);
+        var timers = new List<ITimer>();
+        Support.ScriptedNode Sender() => new()
+        {
+            Started = c => timers.Add(c.TimeProvider.CreateTimer(_ => Support.ScriptedNode.SendNote(c, to, c.Self.Value), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1))),
+        };
+        var sender = simulation.AddNode(Sender());
+        simulation.AddNode(new Support.ScriptedNode()); // another node, so that "the last node entered" is not the sender
+
+        simulation.RunFor(TimeSpan.FromSeconds(2.5));
+        simulation.Crash(sender);
+        simulation.RunFor(TimeSpan.FromSeconds(5));
+
+        var notes = receiver.Log.Where(s => s.What == "message").ToList();
+        Assert.Equal([TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)], notes.Select(n => n.At));
+        Assert.All(notes, n => Assert.Equal(sender, n.From));
+        Assert.All(notes, n => Assert.Equal(sender.Value, n.Number));
+        timers.ForEach(t => t.Dispose());
+    }
+
+    [Fact]
+    public void An_action_cannot_run_the_simulation_from_inside()
+    {
+        using var simulation = new Simulation(new SimulationOptions { Seed = 5 });
+        simulation.Schedule(TimeSpan.FromSeconds(1), () => simulation.RunFor(TimeSpan.FromSeconds(1)));
+
+        var exception = Assert.Throws<SimulationException>(() => simulation.RunFor(TimeSpan.FromSeconds(2)));
+        Assert.IsType<InvalidOperationException>(exception.InnerException);
+    }
 }

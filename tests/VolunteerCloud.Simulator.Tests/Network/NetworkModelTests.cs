@@ -228,6 +228,22 @@ public sealed class NetworkModelTests
     }
 
     [Fact]
+    public void Nodes_added_during_a_partition_join_the_unnamed_side()
+    {
+        using var simulation = new Simulation(new SimulationOptions());
+        var a = simulation.AddNode(new ScriptedNode());
+        var b = simulation.AddNode(new ScriptedNode());
+        simulation.Network.Partition([a]);
+        var nodes = Enumerable.Range(0, 40).Select(_ => simulation.AddNode(new ScriptedNode())).ToList();
+
+        Assert.All(nodes, n => Assert.True(simulation.Network.CanReach(b, n)));
+        Assert.All(nodes, n => Assert.False(simulation.Network.CanReach(a, n)));
+        simulation.Network.Partition([nodes[^1]], [a]);
+        Assert.False(simulation.Network.CanReach(b, nodes[^1]));
+        Assert.True(simulation.Network.CanReach(b, nodes[0]));
+    }
+
+    [Fact]
     public void Invalid_settings_are_refused_naming_the_setting()
     {
         Assert.Equal("LossRate", Assert.Throws<ArgumentOutOfRangeException>(() => new Simulation(new SimulationOptions { Network = { LossRate = 1.5 } })).ParamName);
@@ -236,6 +252,10 @@ public sealed class NetworkModelTests
         Assert.Throws<ArgumentOutOfRangeException>(() => simulation.Network.DuplicationRate = double.NaN);
         Assert.Throws<ArgumentOutOfRangeException>(() => LatencyModel.Uniform(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(1)));
         Assert.Throws<ArgumentOutOfRangeException>(() => LatencyModel.LogNormal(TimeSpan.Zero, 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => LatencyModel.Constant(TimeSpan.MaxValue));
+        Assert.Throws<ArgumentOutOfRangeException>(() => LatencyModel.Uniform(TimeSpan.Zero, TimeSpan.FromDays(2)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => simulation.Network.ReorderDelayMax = TimeSpan.MaxValue);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new RegionLatencyMatrix(50_000, LatencyModel.Constant(TimeSpan.Zero), LatencyModel.Constant(TimeSpan.Zero)));
         Assert.Throws<ArgumentException>(() => simulation.Network.Partition([new NodeId(0)]));
     }
 }
