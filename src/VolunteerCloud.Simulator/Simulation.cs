@@ -21,6 +21,7 @@ public sealed class Simulation : IDisposable
     private readonly TraceHasher _trace = new();
     private readonly SimulationNodeContext _context;
     private readonly SlotTable<Action> _actions = new();
+    private readonly SlotTable<Action<NodeContext>> _commands = new();
     private readonly SlotTable<VirtualTimer> _providerTimers = new();
     private NodeSlot[] _slots;
     private int _nodeCount;
@@ -180,6 +181,18 @@ public sealed class Simulation : IDisposable
         }
 
         _queue.Push(time.Ticks, _actions.Add(action), -1, (int)EventKind.Action);
+    }
+
+    /// <summary>
+    /// Hands <paramref name="command"/> to a node as an input of its own after <paramref name="delay"/>: it runs
+    /// with the node's context, like an API call reaching a real host. Dropped if the node is down by then.
+    /// </summary>
+    public void ScheduleOnNode(TimeSpan delay, NodeId node, Action<NodeContext> command)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(delay, TimeSpan.Zero);
+        CheckNode(node, nameof(node));
+        ArgumentNullException.ThrowIfNull(command);
+        _queue.Push(DueTime(delay.Ticks), _commands.Add(command), node.Value, (int)EventKind.NodeCommand);
     }
 
     /// <summary>Processes every event due at or before <paramref name="time"/>, then sets the clock to it.</summary>
@@ -383,6 +396,17 @@ public sealed class Simulation : IDisposable
                 if (_providerTimers.TryGet((int)next.Data, out var timer) && timer.IsScheduledAs(next.Seq))
                 {
                     FireProviderTimer(timer, in next);
+                }
+
+                break;
+            case EventKind.NodeCommand:
+                var command = _commands.Take((int)next.Data);
+                if (_slots[next.Target].Node is not null)
+                {
+                    Statistics.EventsProcessed++;
+                    _trace.Add(next.Time, EventKind.NodeCommand, next.Target, 0);
+                    EnterNode(next.Target);
+                    command(_context);
                 }
 
                 break;

@@ -19,6 +19,9 @@ internal enum EventKind
 
     /// <summary>A timer created through the virtual <see cref="TimeProvider"/>: <see cref="SimEvent.Data"/> is its slot.</summary>
     ProviderTimer = 5,
+
+    /// <summary>A command for one node (an API call, a graceful leave): <see cref="SimEvent.Data"/> is its slot.</summary>
+    NodeCommand = 6,
 }
 
 /// <summary>

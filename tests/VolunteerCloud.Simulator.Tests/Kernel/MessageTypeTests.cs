@@ -1,4 +1,8 @@
 using System.Reflection;
+using VolunteerCloud.Membership;
+using VolunteerCloud.Membership.Heartbeat;
+using VolunteerCloud.Membership.Registry;
+using VolunteerCloud.Membership.Swim;
 using VolunteerCloud.Simulator.Workloads.Averaging;
 using VolunteerCloud.Wire;
 
@@ -12,6 +16,36 @@ public sealed class MessageTypeTests
     {
         [typeof(AverageRequest)] = [new AverageRequest(0), new AverageRequest(-1.5e300), new AverageRequest(double.Epsilon), new AverageRequest(5_000.5)],
         [typeof(AverageReply)] = [new AverageReply(1), new AverageReply(double.MaxValue), new AverageReply(-0.0)],
+        [typeof(SwimPing)] = [new SwimPing(0, new NodeId(0), default), new SwimPing(uint.MaxValue, new NodeId(int.MaxValue), Gossip)],
+        [typeof(SwimPingRequest)] = [new SwimPingRequest(7, new NodeId(3), true, default), new SwimPingRequest(8, new NodeId(300), false, Gossip)],
+        [typeof(SwimAck)] = [new SwimAck(1, default), new SwimAck(123_456, Gossip)],
+        [typeof(SwimNack)] = [new SwimNack(9, default), new SwimNack(10, Gossip)],
+        [typeof(SwimGossip)] = [new SwimGossip(default), new SwimGossip(Gossip)],
+        [typeof(SwimPushPull)] = [new SwimPushPull(true, false, 0, default), new SwimPushPull(false, true, 3, Members)],
+        [typeof(HeartbeatDigest)] =
+        [
+            new HeartbeatDigest(default),
+            new HeartbeatDigest(new[] { new HeartbeatEntry(new NodeId(1), 946_684_800, ulong.MaxValue, false, Metadata), new HeartbeatEntry(new NodeId(2), 1, 0, true, default) }),
+        ],
+        [typeof(RegistryHeartbeat)] = [new RegistryHeartbeat(946_684_800, false, Metadata), new RegistryHeartbeat(uint.MaxValue, true, default)],
+        [typeof(RegistryView)] = [new RegistryView(0, 0, 1, default), new RegistryView(long.MaxValue, 2, 3, Members)],
+    };
+
+    private static readonly MemberMetadata Metadata = new(ushort.MaxValue, -1, int.MaxValue);
+
+    private static readonly WireList<GossipItem> Gossip = new[]
+    {
+        GossipItem.Alive(new NodeId(5), 1, Metadata),
+        GossipItem.Suspect(new NodeId(6), 2, new NodeId(7)),
+        GossipItem.Dead(new NodeId(8), uint.MaxValue, new NodeId(8)),
+    };
+
+    private static readonly WireList<Member> Members = new[]
+    {
+        new Member(new NodeId(0), MemberState.Alive, 1, Metadata),
+        new Member(new NodeId(1), MemberState.Suspect, 2, default),
+        new Member(new NodeId(2), MemberState.Dead, 3, default),
+        new Member(new NodeId(int.MaxValue), MemberState.Left, uint.MaxValue, new MemberMetadata(4, 5, 6)),
     };
 
     private static IEnumerable<Type> AllMessageTypes() =>

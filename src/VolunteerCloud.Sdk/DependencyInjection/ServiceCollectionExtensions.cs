@@ -1,0 +1,29 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using VolunteerCloud;
+using VolunteerCloud.Membership;
+using VolunteerCloud.Membership.Swim;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers VolunteerCloud in a service collection.</summary>
+public static class VolunteerCloudServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds VolunteerCloud's strategies. Each <c>Use*</c> call in <paramref name="configure"/> replaces one
+    /// default; the defaults (SWIM membership, ...) are added with TryAdd after it, so only what was not chosen
+    /// falls back to them.
+    /// </summary>
+    /// <example><code>
+    /// services.AddVolunteerCloud(vc => vc.UseSwimMembership(o => o.ProbeInterval = TimeSpan.FromSeconds(2)));
+    /// </code></example>
+    public static IServiceCollection AddVolunteerCloud(this IServiceCollection services, Action<IVolunteerCloudBuilder>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        configure?.Invoke(new VolunteerCloudBuilder(services));
+        services.AddOptions<SwimOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SwimOptions>, SelfValidatingOptionsValidator<SwimOptions>>());
+        services.TryAddSingleton<IMembershipProtocolFactory>(sp => new SwimMembershipFactory(sp.GetRequiredService<IOptions<SwimOptions>>().Value));
+        return services;
+    }
+}

@@ -1,0 +1,437 @@
+using VolunteerCloud.Wire;
+
+namespace VolunteerCloud.Membership.Heartbeat;
+
+/// <summary>Settings of heartbeat-gossip membership (van Renesse, Minsky, Hayden 1998; phi accrual after Hayashibara et al. 2004).</summary>
+public sealed class HeartbeatGossipOptions : ISelfValidatingOptions
+{
+    /// <summary>Time between gossip rounds; each round increments this node's heartbeat. Default: 1 s.</summary>
+    public TimeSpan GossipInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Random members sent the heartbeat table each round. Default: 3.</summary>
+    public int GossipNodes { get; set; } = 3;
+
+    /// <summary>A member whose heartbeat has not grown for this long is declared dead (when phi accrual is off). Default: 10 s.</summary>
+    public TimeSpan FailTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long dead and departed members are remembered (and gossiped) before they are forgotten. Default: 30 s.</summary>
+    public TimeSpan ForgetAfter { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Decide failure by phi accrual on the intervals between heartbeat increases instead of a fixed timeout. Default: off.</summary>
+    public bool PhiAccrual { get; set; }
+
+    /// <summary>Phi at which a member is declared dead (Akka's default). Default: 8.0.</summary>
+    public double PhiThreshold { get; set; } = 8.0;
+
+    /// <summary>The smallest standard deviation assumed for heartbeat intervals (Akka's default). Default: 100 ms.</summary>
+    public TimeSpan PhiMinStandardDeviation { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>A pause added to the expected interval before phi grows (Akka's acceptable-heartbeat-pause). Default: 3 s.</summary>
+    public TimeSpan PhiAcceptablePause { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>The datagram size a heartbeat table is cut to; larger tables are sent in rotating slices. Default: 1400 bytes.</summary>
+    public int UdpBufferSize { get; set; } = 1400;
+
+    /// <inheritdoc />
+    public IEnumerable<string> Validate() =>
+        OptionsGuard.Positive(GossipInterval, nameof(GossipInterval))
+            .Concat(OptionsGuard.AtLeast(GossipNodes, 1, nameof(GossipNodes)))
+            .Concat(OptionsGuard.Positive(FailTimeout, nameof(FailTimeout)))
+            .Concat(OptionsGuard.Positive(ForgetAfter, nameof(ForgetAfter)))
+            .Concat(PhiThreshold > 0 && double.IsFinite(PhiThreshold) ? [] : [$"{nameof(PhiThreshold)} must be a positive number (got {PhiThreshold})."])
+            .Concat(OptionsGuard.Positive(PhiMinStandardDeviation, nameof(PhiMinStandardDeviation)))
+            .Concat(PhiAcceptablePause >= TimeSpan.Zero ? [] : [$"{nameof(PhiAcceptablePause)} must not be negative."])
+            .Concat(UdpBufferSize is >= 128 and <= WireFormat.MaxDatagramBytes ? [] : [$"{nameof(UdpBufferSize)} must lie in 128..{WireFormat.MaxDatagramBytes} (got {UdpBufferSize})."]);
+
+    /// <summary>A copy for one node.</summary>
+    public HeartbeatGossipOptions Clone() => (HeartbeatGossipOptions)MemberwiseClone();
+}
+
+/// <summary>One row of a heartbeat table.</summary>
+/// <param name="Node">The member.</param>
+/// <param name="Generation">When the member last started (Unix seconds): a restart outranks any heartbeat of the previous life.</param>
+/// <param name="Heartbeat">The member's counter within this generation.</param>
+/// <param name="Leaving">The member announced a graceful leave.</param>
+/// <param name="Metadata">The member's metadata.</param>
+public readonly record struct HeartbeatEntry(NodeId Node, uint Generation, ulong Heartbeat, bool Leaving, MemberMetadata Metadata)
+{
+    /// <summary>Encoded size in bytes.</summary>
+    public int EncodedLength => WireLength.NodeId(Node) + WireLength.VarUInt(Generation) + WireLength.VarUInt(Heartbeat) + 1 + Metadata.EncodedLength;
+
+    /// <summary>Whether this entry is newer than (<paramref name="generation"/>, <paramref name="heartbeat"/>).</summary>
+    public bool IsNewerThan(uint generation, ulong heartbeat) =>
+        Generation > generation || (Generation == generation && Heartbeat > heartbeat);
+}
+
+/// <summary>A slice of the sender's heartbeat table. Type 16.</summary>
+/// <param name="Entries">The rows.</param>
+public readonly record struct HeartbeatDigest(WireList<HeartbeatEntry> Entries) : IWireMessage<HeartbeatDigest>
+{
+    /// <inheritdoc />
+    public static MessageType MessageType => new(16);
+
+    /// <inheritdoc />
+    public void Write(ref WireWriter writer)
+    {
+        writer.WriteVarUInt32((uint)Entries.Count);
+        foreach (var entry in Entries.Items.Span)
+        {
+            writer.WriteNodeId(entry.Node);
+            writer.WriteVarUInt32(entry.Generation);
+            writer.WriteVarUInt64(entry.Heartbeat);
+            writer.WriteBoolean(entry.Leaving);
+            entry.Metadata.Write(ref writer);
+        }
+    }
+
+    /// <inheritdoc />
+    public static HeartbeatDigest Read(ref WireReader reader)
+    {
+        var count = reader.ReadCount(4096, minimumElementBytes: 7);
+        var entries = new HeartbeatEntry[count];
+        for (var i = 0; i < count; i++)
+        {
+            entries[i] = new HeartbeatEntry(reader.ReadNodeId(), reader.ReadVarUInt32(), reader.ReadVarUInt64(), reader.ReadBoolean(), MemberMetadata.Read(ref reader));
+        }
+
+        return new HeartbeatDigest(entries);
+    }
+}
+
+/// <summary>
+/// Gossip-style failure detection: every node increments a heartbeat counter each round and sends its table
+/// of counters to a few random members; tables merge by taking the newest (generation, heartbeat) per member;
+/// a member whose counter stops growing for <see cref="HeartbeatGossipOptions.FailTimeout"/> (or whose phi
+/// exceeds the threshold) is dead. Tables larger than a datagram travel in rotating slices.
+/// </summary>
+internal sealed class HeartbeatGossipMembership : IMembershipProtocol
+{
+    private const int GossipTickKind = 110;
+    private const int EnvelopeAndCountBytes = 4;
+
+    private readonly HeartbeatGossipOptions _options;
+    private readonly MembershipSetup _setup;
+    private readonly Dictionary<NodeId, Row> _rows = [];
+    private readonly List<NodeId> _order = [];
+    private readonly HashSet<NodeId> _ordered = [];
+    private readonly HeartbeatEntry[] _scratch = new HeartbeatEntry[4096];
+    private readonly NodeId[] _targets;
+    private uint _generation;
+    private ulong _heartbeat;
+    private int _rotation;
+    private long _startTimestamp;
+    private long _version;
+    private MembershipView? _view;
+
+    public HeartbeatGossipMembership(MembershipSetup setup, HeartbeatGossipOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(setup);
+        _options = OptionsGuard.EnsureValid(options).Clone();
+        _setup = setup;
+        _targets = new NodeId[_options.GossipNodes];
+    }
+
+    public NodeId Self => _setup.Self;
+
+    public MembershipCounters Counters { get; } = new();
+
+    public MembershipView View => _view is { } view && view.Version == _version ? view : _view = BuildView();
+
+    public event EventHandler<MembershipChange>? Changed;
+
+    public void Start(NodeContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        _startTimestamp = context.TimeProvider.GetTimestamp();
+        _generation = (uint)Math.Clamp(context.TimeProvider.GetUtcNow().ToUnixTimeSeconds(), 1, uint.MaxValue);
+        SetRow(Self, new Row { Generation = _generation, State = MemberState.Alive, Metadata = _setup.Metadata }, previous: null);
+        foreach (var member in _setup.InitialMembers)
+        {
+            if (member.Id != Self && !_rows.ContainsKey(member.Id))
+            {
+                SetRow(member.Id, new Row { Generation = member.Incarnation, State = member.State, Metadata = member.Metadata, HeardAt = Now(context), ChangedAt = Now(context) }, previous: null);
+            }
+        }
+
+        foreach (var seed in _setup.Seeds)
+        {
+            if (seed != Self && _ordered.Add(seed))
+            {
+                // Seeds are contacted before anything is known of them; they stay out of the view until heard.
+                _order.Add(seed);
+            }
+        }
+
+        context.SetTimer(context.Random.NextTimeSpan(_options.GossipInterval), new TimerTag(GossipTickKind));
+    }
+
+    public void Leave(NodeContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var row = _rows[Self];
+        var previous = row.State;
+        row.State = MemberState.Left;
+        SetRow(Self, row, previous);
+        Gossip(context);
+    }
+
+    public bool TryHandleMessage(NodeContext context, NodeId from, InboundMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (!message.Is<HeartbeatDigest>())
+        {
+            return false;
+        }
+
+        HeartbeatDigest digest;
+        try
+        {
+            digest = message.Read<HeartbeatDigest>();
+        }
+        catch (WireFormatException)
+        {
+            Counters.MalformedMessages++;
+            return true;
+        }
+
+        var now = Now(context);
+        foreach (var entry in digest.Entries.Items.Span)
+        {
+            Merge(entry, now);
+        }
+
+        return true;
+    }
+
+    public bool TryHandleTimer(NodeContext context, TimerTag tag)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (tag.Kind != GossipTickKind)
+        {
+            return false;
+        }
+
+        context.SetTimer(_options.GossipInterval, new TimerTag(GossipTickKind));
+        DetectFailures(Now(context));
+        Gossip(context);
+        return true;
+    }
+
+    private void Merge(in HeartbeatEntry entry, long now)
+    {
+        if (entry.Node == Self)
+        {
+            return; // only this node speaks for itself
+        }
+
+        if (!_rows.TryGetValue(entry.Node, out var row))
+        {
+            if (entry.Leaving)
+            {
+                return; // never met it; nothing to forget
+            }
+
+            SetRow(entry.Node, new Row { Generation = entry.Generation, Heartbeat = entry.Heartbeat, State = MemberState.Alive, Metadata = entry.Metadata, HeardAt = now }, previous: null);
+            return;
+        }
+
+        if (!entry.IsNewerThan(row.Generation, row.Heartbeat))
+        {
+            return;
+        }
+
+        if (entry.Generation == row.Generation)
+        {
+            // Phi accrual learns from intervals between increases within one life (EWMA, not Akka's window of 1000).
+            var interval = now - row.HeardAt;
+            row.MeanInterval = row.Samples == 0 ? interval : (0.9 * row.MeanInterval) + (0.1 * interval);
+            var deviation = interval - row.MeanInterval;
+            row.IntervalVariance = row.Samples == 0 ? 0 : (0.9 * row.IntervalVariance) + (0.1 * deviation * deviation);
+            row.Samples++;
+        }
+        else if (entry.Generation != row.Generation)
+        {
+            row.Samples = 0;
+        }
+
+        var previous = row.State;
+        row.Generation = entry.Generation;
+        row.Heartbeat = entry.Heartbeat;
+        row.Metadata = entry.Metadata;
+        row.HeardAt = now;
+        row.State = entry.Leaving ? MemberState.Left : MemberState.Alive;
+        if (row.State != previous)
+        {
+            row.ChangedAt = now;
+        }
+
+        SetRow(entry.Node, row, previous);
+    }
+
+    private void DetectFailures(long now)
+    {
+        List<NodeId>? forget = null;
+        foreach (var id in _order)
+        {
+            if (id == Self || !_rows.TryGetValue(id, out var row))
+            {
+                continue;
+            }
+
+            if (row.State == MemberState.Alive && HasFailed(row, now))
+            {
+                Counters.DeathsDeclared++;
+                row.State = MemberState.Dead;
+                row.ChangedAt = now;
+                SetRow(id, row, MemberState.Alive);
+            }
+            else if (row.State is MemberState.Dead or MemberState.Left && now - row.ChangedAt > _options.ForgetAfter.Ticks)
+            {
+                (forget ??= []).Add(id);
+            }
+        }
+
+        if (forget is not null)
+        {
+            foreach (var id in forget)
+            {
+                _rows.Remove(id, out var row);
+                _order.Remove(id);
+                _ordered.Remove(id);
+                _version++;
+                Changed?.Invoke(this, new MembershipChange(id, row.State, row.State, row.Generation, _version, Removed: true));
+            }
+        }
+    }
+
+    private bool HasFailed(in Row row, long now)
+    {
+        var silence = now - row.HeardAt;
+        if (!_options.PhiAccrual || row.Samples < 2)
+        {
+            return silence > _options.FailTimeout.Ticks;
+        }
+
+        var mean = row.MeanInterval + _options.PhiAcceptablePause.Ticks;
+        var deviation = Math.Max(Math.Sqrt(row.IntervalVariance), _options.PhiMinStandardDeviation.Ticks);
+
+        // Akka's logistic approximation of the normal tail: phi = -log10(P(interval > silence)).
+        var y = (silence - mean) / deviation;
+        var e = Math.Exp(-y * (1.5976 + (0.070566 * y * y)));
+        var phi = silence > mean ? -Math.Log10(e / (1.0 + e)) : -Math.Log10(1.0 - (1.0 / (1.0 + e)));
+        return phi > _options.PhiThreshold;
+    }
+
+    private void Gossip(NodeContext context)
+    {
+        // The heartbeat grows every round, including the last ones of a leaving node, so that its leave is news.
+        var self = _rows[Self];
+        self.Heartbeat = ++_heartbeat;
+        _rows[Self] = self;
+
+        Counters.ProbesSent++;
+        var count = 0;
+        var budget = _options.UdpBufferSize - EnvelopeAndCountBytes;
+        _scratch[count++] = ToEntry(Self, self);
+        budget -= _scratch[0].EncodedLength;
+
+        // The rest of the table, a rotating slice at a time when it does not fit one datagram.
+        var others = _order.Count;
+        for (var i = 0; i < others && count < _scratch.Length; i++)
+        {
+            var id = _order[(_rotation + i) % others];
+            if (id == Self || !_rows.TryGetValue(id, out var row) || row.State == MemberState.Dead)
+            {
+                continue;
+            }
+
+            var entry = ToEntry(id, row);
+            var size = entry.EncodedLength;
+            if (size > budget)
+            {
+                _rotation = (_rotation + i) % others;
+                break;
+            }
+
+            budget -= size;
+            _scratch[count++] = entry;
+        }
+
+        var digest = new HeartbeatDigest(new WireList<HeartbeatEntry>(_scratch.AsMemory(0, count)));
+        foreach (var target in PickTargets(context))
+        {
+            context.Send(target, digest);
+        }
+    }
+
+    private ReadOnlySpan<NodeId> PickTargets(NodeContext context)
+    {
+        var found = 0;
+        for (var attempt = 0; attempt < 3 * _order.Count && found < _targets.Length; attempt++)
+        {
+            var id = _order[context.Random.NextInt32(_order.Count)];
+            var eligible = id != Self
+                && (!_rows.TryGetValue(id, out var row) || row.State is MemberState.Alive)
+                && !_targets.AsSpan(0, found).Contains(id);
+            if (eligible)
+            {
+                _targets[found++] = id;
+            }
+        }
+
+        return _targets.AsSpan(0, found);
+    }
+
+    private static HeartbeatEntry ToEntry(NodeId id, in Row row) =>
+        new(id, row.Generation, row.Heartbeat, row.State == MemberState.Left, row.Metadata);
+
+    private void SetRow(NodeId id, Row row, MemberState? previous)
+    {
+        if (_ordered.Add(id))
+        {
+            _order.Add(id);
+        }
+
+        var incarnationChanged = !_rows.TryGetValue(id, out var old) || old.Generation != row.Generation;
+        _rows[id] = row;
+        if (previous != row.State || incarnationChanged)
+        {
+            _version++;
+            Changed?.Invoke(this, new MembershipChange(id, previous, row.State, row.Generation, _version));
+        }
+    }
+
+    private long Now(NodeContext context) => context.TimeProvider.GetElapsedTime(_startTimestamp).Ticks;
+
+    private MembershipView BuildView() =>
+        new(Self, _version, _rows.Select(r => new Member(r.Key, r.Value.State, r.Value.Generation, r.Value.Metadata)));
+
+    private struct Row
+    {
+        public uint Generation;
+        public ulong Heartbeat;
+        public MemberState State;
+        public MemberMetadata Metadata;
+        public long HeardAt;
+        public long ChangedAt;
+        public double MeanInterval;
+        public double IntervalVariance;
+        public int Samples;
+    }
+}
+
+/// <summary>Creates heartbeat-gossip membership instances with one set of options.</summary>
+public sealed class HeartbeatGossipMembershipFactory : IMembershipProtocolFactory
+{
+    private readonly HeartbeatGossipOptions _options;
+
+    /// <summary>Creates the factory; the options are checked now.</summary>
+    /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
+    public HeartbeatGossipMembershipFactory(HeartbeatGossipOptions options) => _options = OptionsGuard.EnsureValid(options).Clone();
+
+    /// <inheritdoc />
+    public string Name => _options.PhiAccrual ? "heartbeat-phi" : "heartbeat";
+
+    /// <inheritdoc />
+    public IMembershipProtocol Create(MembershipSetup setup) => new HeartbeatGossipMembership(setup, _options);
+}

@@ -1,0 +1,166 @@
+using VolunteerCloud.Membership;
+using VolunteerCloud.Membership.Heartbeat;
+using VolunteerCloud.Membership.Registry;
+using VolunteerCloud.Membership.Swim;
+
+namespace VolunteerCloud.Sdk.Tests.Membership;
+
+/// <summary>
+/// What every membership protocol must do, on a reliable simulated network: let nodes join through a seed,
+/// see a graceful leave, detect a crash, take back a restarted node with a higher incarnation, and converge
+/// on the truth after churn. A new protocol inherits this class and supplies its factory.
+/// </summary>
+public abstract class MembershipConformanceTests
+{
+    private static readonly NodeId First = new(0);
+
+    /// <summary>The protocol under test. Node 0 is the first node (and the registry, where there is one).</summary>
+    protected abstract IMembershipProtocolFactory CreateFactory();
+
+    /// <summary>How long the protocol may take to settle after a join, leave or crash on a 12-node cluster.</summary>
+    protected abstract TimeSpan SettleTime { get; }
+
+    /// <summary>Whether node 0 may fail (not for a central registry).</summary>
+    protected virtual bool FirstNodeMayFail => true;
+
+    private MembershipCluster Cluster(ulong seed = 1) => new(CreateFactory(), seed);
+
+    private void Settle(MembershipCluster cluster)
+    {
+        cluster.RunFor(SettleTime);
+        Assert.Null(cluster.Disagreement());
+    }
+
+    [Fact]
+    public void Nodes_join_through_a_seed_and_agree_on_who_is_alive()
+    {
+        using var cluster = Cluster();
+        cluster.Add();
+        cluster.AddMany(11, First);
+
+        Settle(cluster);
+
+        Assert.All(cluster.Live, node => Assert.Equal(12, cluster[node].View.CountIn(MemberState.Alive)));
+        Assert.All(cluster.Live, node => Assert.Equal(new MemberMetadata(1, 2000, 4096), cluster[First].View.Single(m => m.Id == node).Metadata));
+    }
+
+    [Fact]
+    public void A_graceful_leave_is_seen_as_a_leave_not_a_failure()
+    {
+        using var cluster = Cluster();
+        cluster.Add();
+        cluster.AddMany(11, First);
+        Settle(cluster);
+        var leaver = new NodeId(7);
+
+        cluster.Leave(leaver, linger: TimeSpan.FromSeconds(3));
+        Settle(cluster);
+
+        Assert.DoesNotContain(cluster.Changes, c => c.Change.Node == leaver && c.Change.Current == MemberState.Dead && !c.Change.Removed && c.Observer != leaver);
+        Assert.Contains(cluster.Changes, c => c.Change.Node == leaver && c.Change.Current == MemberState.Left && c.Observer != leaver);
+    }
+
+    [Fact]
+    public void A_crash_is_detected_by_every_live_member()
+    {
+        using var cluster = Cluster();
+        cluster.Add();
+        cluster.AddMany(11, First);
+        Settle(cluster);
+        var victim = new NodeId(5);
+
+        cluster.Crash(victim);
+        Settle(cluster);
+
+        foreach (var observer in cluster.Live)
+        {
+            Assert.Contains(cluster.Changes, c => c.Observer == observer && c.Change.Node == victim && c.Change.Current == MemberState.Dead && !c.Change.Removed);
+        }
+    }
+
+    [Fact]
+    public void A_restarted_node_rejoins_with_a_higher_incarnation()
+    {
+        using var cluster = Cluster();
+        cluster.Add();
+        cluster.AddMany(7, First);
+        Settle(cluster);
+        var node = new NodeId(3);
+        var before = cluster[First].View.Single(m => m.Id == node).Incarnation;
+
+        // Restart once every live member has declared it dead, before any has forgotten it.
+        cluster.Crash(node);
+        var deadline = cluster.Simulation.Now + SettleTime;
+        while (cluster.Live.Any(o => cluster[o].View.TryGetMember(node, out var m) && m.State != MemberState.Dead) && cluster.Simulation.Now < deadline)
+        {
+            cluster.RunFor(TimeSpan.FromMilliseconds(100));
+        }
+
+        Assert.All(cluster.Live, o => Assert.Equal(MemberState.Dead, cluster[o].View.Single(m => m.Id == node).State));
+        cluster.Restart(node, First);
+        Settle(cluster);
+
+        Assert.All(cluster.Live, observer => Assert.True(cluster[observer].View.Single(m => m.Id == node).Incarnation > before));
+    }
+
+    [Fact]
+    public void Views_converge_on_the_truth_after_churn()
+    {
+        using var cluster = Cluster(seed: 7);
+        cluster.Add();
+        cluster.AddMany(9, First);
+        cluster.RunFor(TimeSpan.FromSeconds(5));
+        cluster.Crash(new NodeId(2));
+        cluster.Leave(new NodeId(4), TimeSpan.FromSeconds(2));
+        cluster.Add(new NodeId(1));
+        cluster.RunFor(TimeSpan.FromSeconds(3));
+        if (FirstNodeMayFail)
+        {
+            cluster.Crash(First);
+        }
+
+        cluster.Crash(new NodeId(6));
+        cluster.Add(new NodeId(8));
+        cluster.RunFor(TimeSpan.FromSeconds(4));
+        cluster.Restart(new NodeId(2), new NodeId(3));
+
+        Settle(cluster);
+    }
+}
+
+public sealed class SwimConformanceTests : MembershipConformanceTests
+{
+    protected override IMembershipProtocolFactory CreateFactory() => new SwimMembershipFactory(new SwimOptions());
+
+    protected override TimeSpan SettleTime => TimeSpan.FromSeconds(60);
+}
+
+public sealed class SwimWithoutLifeguardConformanceTests : MembershipConformanceTests
+{
+    protected override IMembershipProtocolFactory CreateFactory() => new SwimMembershipFactory(new SwimOptions { Lifeguard = false });
+
+    protected override TimeSpan SettleTime => TimeSpan.FromSeconds(60);
+}
+
+public sealed class HeartbeatGossipConformanceTests : MembershipConformanceTests
+{
+    protected override IMembershipProtocolFactory CreateFactory() => new HeartbeatGossipMembershipFactory(new HeartbeatGossipOptions());
+
+    protected override TimeSpan SettleTime => TimeSpan.FromSeconds(60);
+}
+
+public sealed class HeartbeatPhiAccrualConformanceTests : MembershipConformanceTests
+{
+    protected override IMembershipProtocolFactory CreateFactory() => new HeartbeatGossipMembershipFactory(new HeartbeatGossipOptions { PhiAccrual = true });
+
+    protected override TimeSpan SettleTime => TimeSpan.FromSeconds(60);
+}
+
+public sealed class CentralRegistryConformanceTests : MembershipConformanceTests
+{
+    protected override IMembershipProtocolFactory CreateFactory() => new CentralRegistryMembershipFactory(new CentralRegistryOptions { Registry = new NodeId(0) });
+
+    protected override TimeSpan SettleTime => TimeSpan.FromSeconds(60);
+
+    protected override bool FirstNodeMayFail => false;
+}
