@@ -10,6 +10,7 @@ internal sealed class MembershipCluster : IDisposable
     private readonly IMembershipProtocolFactory _factory;
     private readonly Dictionary<NodeId, IMembershipProtocol> _protocols = [];
     private readonly HashSet<NodeId> _live = [];
+    private readonly Dictionary<NodeId, List<(TimeSpan From, TimeSpan To)>> _liveIntervals = [];
 
     public MembershipCluster(IMembershipProtocolFactory factory, ulong seed, NetworkOptions? network = null)
     {
@@ -36,7 +37,7 @@ internal sealed class MembershipCluster : IDisposable
         var id = new NodeId(Simulation.NodeCount);
         var node = CreateNode(id, seeds);
         Simulation.AddNode(node);
-        _live.Add(id);
+        MarkUp(id);
         return id;
     }
 
@@ -51,19 +52,48 @@ internal sealed class MembershipCluster : IDisposable
     public void Crash(NodeId node)
     {
         Simulation.Crash(node);
-        _live.Remove(node);
+        MarkDown(node);
     }
 
     public void Restart(NodeId node, params NodeId[] seeds)
     {
         Simulation.Restart(node, CreateNode(node, seeds));
+        MarkUp(node);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="node"/> had been up without a break from its first start until <paramref name="time"/>:
+    /// declaring such a node dead is a false positive. (A node that crashed and came back may still be declared
+    /// dead late for its previous life; that is a true detection.)
+    /// </summary>
+    public bool WasContinuouslyLive(NodeId node, TimeSpan time) =>
+        _liveIntervals.TryGetValue(node, out var intervals) && intervals[0].From <= time && time <= intervals[0].To;
+
+    private void MarkUp(NodeId node)
+    {
         _live.Add(node);
+        if (!_liveIntervals.TryGetValue(node, out var intervals))
+        {
+            _liveIntervals[node] = intervals = [];
+        }
+
+        intervals.Add((Simulation.Now, TimeSpan.MaxValue));
+    }
+
+    private void MarkDown(NodeId node)
+    {
+        _live.Remove(node);
+        var intervals = _liveIntervals[node];
+        if (intervals[^1].To == TimeSpan.MaxValue)
+        {
+            intervals[^1] = (intervals[^1].From, Simulation.Now);
+        }
     }
 
     /// <summary>The node announces its leave now and its process exits <paramref name="linger"/> later.</summary>
     public void Leave(NodeId node, TimeSpan linger)
     {
-        _live.Remove(node);
+        MarkDown(node);
         var protocol = _protocols[node];
         Simulation.ScheduleOnNode(TimeSpan.Zero, node, protocol.Leave);
         Simulation.Schedule(linger, () =>

@@ -1,3 +1,5 @@
+using FsCheck;
+using FsCheck.Xunit;
 using VolunteerCloud.Membership;
 using VolunteerCloud.Membership.Heartbeat;
 using VolunteerCloud.Membership.Registry;
@@ -101,6 +103,50 @@ public abstract class MembershipConformanceTests
         Settle(cluster);
 
         Assert.All(cluster.Live, observer => Assert.True(cluster[observer].View.Single(m => m.Id == node).Incarnation > before));
+    }
+
+    /// <summary>
+    /// FsCheck: with a reliable network, after any sequence of joins, leaves, crashes and restarts followed by
+    /// quiet time, every live member holds the same view and it is the truth; and no member that has been up
+    /// all along is ever declared dead.
+    /// </summary>
+    [Property(MaxTest = 25)]
+    public void After_any_churn_and_quiet_time_views_equal_the_truth_and_no_live_member_was_declared_dead(ulong seed, byte[] script)
+    {
+        using var cluster = Cluster(seed);
+        cluster.Add();
+        cluster.AddMany(5, First);
+        cluster.RunFor(TimeSpan.FromSeconds(2));
+        foreach (var step in script.Take(12))
+        {
+            var live = cluster.Live.Order().ToList();
+            var down = Enumerable.Range(0, cluster.Simulation.NodeCount).Select(i => new NodeId(i))
+                .Where(n => !cluster.Simulation.IsUp(n)).ToList();
+            var candidates = live.Where(n => FirstNodeMayFail || n != First).ToList();
+            switch (step % 4)
+            {
+                case 0:
+                    cluster.Add(live[step / 4 % live.Count]);
+                    break;
+                case 1 when candidates.Count > 2:
+                    cluster.Crash(candidates[step / 4 % candidates.Count]);
+                    break;
+                case 2 when candidates.Count > 2:
+                    cluster.Leave(candidates[step / 4 % candidates.Count], TimeSpan.FromSeconds(2));
+                    break;
+                case 3 when down.Count > 0:
+                    cluster.Restart(down[step / 4 % down.Count], live[0]);
+                    break;
+            }
+
+            cluster.RunFor(TimeSpan.FromMilliseconds(200 + (step * 20)));
+        }
+
+        cluster.RunFor(SettleTime);
+
+        Assert.Null(cluster.Disagreement());
+        var wrongful = cluster.Changes.FirstOrDefault(c => c.Change.Current == MemberState.Dead && !c.Change.Removed && cluster.WasContinuouslyLive(c.Change.Node, c.At));
+        Assert.True(wrongful == default, $"{wrongful.Observer} declared live {wrongful.Change.Node} dead at {wrongful.At} (seed {seed})");
     }
 
     [Fact]

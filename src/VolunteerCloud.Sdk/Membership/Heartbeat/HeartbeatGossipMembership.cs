@@ -163,6 +163,17 @@ internal sealed class HeartbeatGossipMembership : IMembershipProtocol
         }
 
         context.SetTimer(context.Random.NextTimeSpan(_options.GossipInterval), new TimerTag(GossipTickKind));
+
+        // Join: send the seeds this node's heartbeat now; a node that hears from a stranger answers with its
+        // own table, so the newcomer learns the cluster in one round trip.
+        var digest = BuildDigest();
+        foreach (var seed in _setup.Seeds)
+        {
+            if (seed != Self)
+            {
+                context.Send(seed, digest);
+            }
+        }
     }
 
     public void Leave(NodeContext context)
@@ -195,9 +206,15 @@ internal sealed class HeartbeatGossipMembership : IMembershipProtocol
         }
 
         var now = Now(context);
+        var stranger = !_rows.ContainsKey(from);
         foreach (var entry in digest.Entries.Items.Span)
         {
             Merge(entry, now);
+        }
+
+        if (stranger && _rows.ContainsKey(from))
+        {
+            context.Send(from, BuildDigest());
         }
 
         return true;
@@ -330,12 +347,21 @@ internal sealed class HeartbeatGossipMembership : IMembershipProtocol
         _rows[Self] = self;
 
         Counters.ProbesSent++;
+        var digest = BuildDigest();
+        foreach (var target in PickTargets(context))
+        {
+            context.Send(target, digest);
+        }
+    }
+
+    /// <summary>This node's row, then as much of the rest of the table as fits a datagram, a rotating slice at a time.</summary>
+    private HeartbeatDigest BuildDigest()
+    {
+        var self = _rows[Self];
         var count = 0;
         var budget = _options.UdpBufferSize - EnvelopeAndCountBytes;
         _scratch[count++] = ToEntry(Self, self);
         budget -= _scratch[0].EncodedLength;
-
-        // The rest of the table, a rotating slice at a time when it does not fit one datagram.
         var others = _order.Count;
         for (var i = 0; i < others && count < _scratch.Length; i++)
         {
@@ -357,11 +383,7 @@ internal sealed class HeartbeatGossipMembership : IMembershipProtocol
             _scratch[count++] = entry;
         }
 
-        var digest = new HeartbeatDigest(new WireList<HeartbeatEntry>(_scratch.AsMemory(0, count)));
-        foreach (var target in PickTargets(context))
-        {
-            context.Send(target, digest);
-        }
+        return new HeartbeatDigest(new WireList<HeartbeatEntry>(_scratch.AsMemory(0, count)));
     }
 
     private ReadOnlySpan<NodeId> PickTargets(NodeContext context)

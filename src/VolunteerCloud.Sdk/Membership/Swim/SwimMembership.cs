@@ -590,8 +590,7 @@ internal sealed class SwimMembership : IMembershipProtocol
         return count == 0 ? WireList<GossipItem>.Empty : new WireList<GossipItem>(_gossipScratch.AsMemory(0, count));
     }
 
-    /// <summary>memberlist's retransmitLimit: RetransmitMult · ⌈log10(N + 1)⌉.</summary>
-    private int RetransmitLimit() => _options.RetransmitMult * (int)Math.Ceiling(Math.Log10(_members.Count + 1));
+    private int RetransmitLimit() => SwimMath.RetransmitLimit(_options.RetransmitMult, _members.Count);
 
     /// <summary>
     /// Gossip rounds run at the node's own phase, every GossipInterval, but only while updates wait: a round
@@ -637,14 +636,7 @@ internal sealed class SwimMembership : IMembershipProtocol
 
     // ---- Anti-entropy and joining -----------------------------------------------------------------------
 
-    /// <summary>memberlist's pushPullScale: the interval, times ⌈log2 N − log2 32⌉ + 1 above 32 members.</summary>
-    private TimeSpan PushPullInterval()
-    {
-        var n = _members.Count;
-        return n <= 32
-            ? _options.PushPullInterval
-            : _options.PushPullInterval * (Math.Ceiling(Math.Log2(n) - Math.Log2(32)) + 1);
-    }
+    private TimeSpan PushPullInterval() => SwimMath.PushPullInterval(_options.PushPullInterval, _members.Count);
 
     private void Join(NodeContext context)
     {
@@ -819,4 +811,16 @@ internal sealed class SwimMembership : IMembershipProtocol
     }
 
     private readonly record struct Relay(NodeId Origin, uint OriginSequence, bool WantNack, TimerId Timer);
+}
+
+/// <summary>memberlist's scaling formulas (util.go), where N counts every member known, this node included.</summary>
+internal static class SwimMath
+{
+    /// <summary>retransmitLimit: RetransmitMult · ⌈log10(N + 1)⌉.</summary>
+    public static int RetransmitLimit(int retransmitMult, int members) =>
+        retransmitMult * (int)Math.Ceiling(Math.Log10(members + 1));
+
+    /// <summary>pushPullScale: the interval, times ⌈log2 N − log2 32⌉ + 1 above 32 members.</summary>
+    public static TimeSpan PushPullInterval(TimeSpan interval, int members) =>
+        members <= 32 ? interval : interval * (Math.Ceiling(Math.Log2(members) - Math.Log2(32)) + 1);
 }
