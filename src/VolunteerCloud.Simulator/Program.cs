@@ -3,4 +3,5 @@ using VolunteerCloud.Simulator.Cli;
 
 var root = new RootCommand("vcsim: the VolunteerCloud discrete-event simulator and experiment runner.");
 root.Subcommands.Add(BenchCommands.Create());
+root.Subcommands.Add(MembershipCommands.Create());
 return root.Parse(args).Invoke();

@@ -277,12 +277,11 @@ public sealed class Simulation : IDisposable
 
     internal ushort RegionOf(int node) => _slots[node].Region;
 
-    internal void SendMessage(int from, NodeId to, ReadOnlySpan<byte> datagram)
+    internal void SendMessage(int from, NodeId to, MessageType type, ReadOnlySpan<byte> datagram)
     {
         CheckNode(to, nameof(to));
         var statistics = Statistics;
-        statistics.MessagesSent++;
-        statistics.BytesSent += datagram.Length;
+        statistics.CountSent(type, datagram.Length);
         if (!Network.Route(from, to.Value, statistics, out var delay, out var duplicateDelay))
         {
             return;

@@ -66,6 +66,44 @@ public sealed class SimulationStatistics
 
     /// <summary>Messages that arrived at a node that was down.</summary>
     public long MessagesToDownNodes { get; internal set; }
+
+    private readonly long[] _sentByType = new long[256];
+    private readonly long[] _bytesByType = new long[256];
+    private readonly Dictionary<ushort, (long Messages, long Bytes)> _otherTypes = [];
+
+    /// <summary>Messages and bytes sent, by message type: who spends the bandwidth.</summary>
+    public IReadOnlyDictionary<Wire.MessageType, (long Messages, long Bytes)> SentByType
+    {
+        get
+        {
+            var result = new SortedDictionary<ushort, (long, long)>(_otherTypes);
+            for (var type = 0; type < _sentByType.Length; type++)
+            {
+                if (_sentByType[type] > 0)
+                {
+                    result[(ushort)type] = (_sentByType[type], _bytesByType[type]);
+                }
+            }
+
+            return result.ToDictionary(e => new Wire.MessageType(e.Key), e => e.Value);
+        }
+    }
+
+    internal void CountSent(Wire.MessageType type, int bytes)
+    {
+        MessagesSent++;
+        BytesSent += bytes;
+        if (type.Value < _sentByType.Length)
+        {
+            _sentByType[type.Value]++;
+            _bytesByType[type.Value] += bytes;
+        }
+        else
+        {
+            var (messages, total) = _otherTypes.GetValueOrDefault(type.Value);
+            _otherTypes[type.Value] = (messages + 1, total + bytes);
+        }
+    }
 }
 
 /// <summary>

@@ -2,8 +2,9 @@ namespace VolunteerCloud.Membership;
 
 /// <summary>
 /// One node's table of members, compact enough for every node of a 10 000-node simulation to hold all the
-/// others (about 25 bytes per member): parallel arrays addressed by slot, an open-addressing index from id
-/// to slot, metadata only once some member has any, and state-change times only for members not alive.
+/// others (about 20 bytes per member): one 12-byte record per slot (id, incarnation, state: one cache line
+/// holds five), an open-addressing index from id to slot, metadata only once some member has any, and
+/// state-change times only for members not alive.
 /// </summary>
 /// <remarks>
 /// The index takes an id's low bits as its home position: dense simulator ids (0, 1, 2, ...) never collide
@@ -12,16 +13,22 @@ namespace VolunteerCloud.Membership;
 internal sealed class MemberTable
 {
     private const byte Free = 0xFF;
-    private NodeId[] _ids = new NodeId[16];
-    private uint[] _incarnations = new uint[16];
-    private byte[] _states = new byte[16];
+    private Entry[] _entries;
     private MemberMetadata[]? _metadata;
     private int[] _freeSlots = new int[4];
     private int _freeCount;
     private int _slotCount;
     private int _count;
-    private int[] _index = CreateIndex(32);
+    private int[] _index;
     private readonly Dictionary<int, long> _changedAt = [];
+
+    /// <summary>Creates a table with room for <paramref name="capacity"/> members before it grows.</summary>
+    public MemberTable(int capacity = 16)
+    {
+        capacity = Math.Max(16, capacity);
+        _entries = new Entry[capacity];
+        _index = CreateIndex(IndexSizeFor(capacity));
+    }
 
     /// <summary>Members in the table.</summary>
     public int Count => _count;
@@ -29,33 +36,38 @@ internal sealed class MemberTable
     /// <summary>Slots in use or free: iterate 0..SlotCount and skip <see cref="IsFree"/>.</summary>
     public int SlotCount => _slotCount;
 
-    public bool IsFree(int slot) => _states[slot] == Free;
+    public bool IsFree(int slot) => _entries[slot].State == Free;
 
-    public NodeId IdOf(int slot) => _ids[slot];
+    public NodeId IdOf(int slot) => _entries[slot].Id;
 
-    public MemberState StateOf(int slot) => (MemberState)_states[slot];
+    public MemberState StateOf(int slot) => (MemberState)_entries[slot].State;
 
-    public uint IncarnationOf(int slot) => _incarnations[slot];
+    public uint IncarnationOf(int slot) => _entries[slot].Incarnation;
 
     public MemberMetadata MetadataOf(int slot) => _metadata is null ? default : _metadata[slot];
 
-    public Member MemberAt(int slot) => new(_ids[slot], StateOf(slot), _incarnations[slot], MetadataOf(slot));
+    public Member MemberAt(int slot)
+    {
+        ref readonly var entry = ref _entries[slot];
+        return new Member(entry.Id, (MemberState)entry.State, entry.Incarnation, MetadataOf(slot));
+    }
 
     /// <summary>When the member left the alive state, in clock ticks; only for members not alive.</summary>
     public long ChangedAt(int slot) => _changedAt.TryGetValue(slot, out var ticks) ? ticks : long.MinValue;
 
     public bool TryFind(NodeId id, out int slot)
     {
-        var mask = _index.Length - 1;
+        var index = _index;
+        var mask = index.Length - 1;
         for (var i = id.Value & mask; ; i = (i + 1) & mask)
         {
-            slot = _index[i];
+            slot = index[i];
             if (slot < 0)
             {
                 return false;
             }
 
-            if (_ids[slot] == id)
+            if (_entries[slot].Id == id)
             {
                 return true;
             }
@@ -71,7 +83,7 @@ internal sealed class MemberTable
         }
         else
         {
-            if (_slotCount == _ids.Length)
+            if (_slotCount == _entries.Length)
             {
                 Grow();
             }
@@ -79,9 +91,7 @@ internal sealed class MemberTable
             slot = _slotCount++;
         }
 
-        _ids[slot] = id;
-        _incarnations[slot] = incarnation;
-        _states[slot] = (byte)state;
+        _entries[slot] = new Entry { Id = id, Incarnation = incarnation, State = (byte)state };
         SetMetadata(slot, metadata);
         if (state != MemberState.Alive)
         {
@@ -89,9 +99,9 @@ internal sealed class MemberTable
         }
 
         _count++;
-        if (_count * 2 > _index.Length)
+        if (IndexSizeFor(_count) > _index.Length)
         {
-            Reindex(_index.Length * 2);
+            Reindex(IndexSizeFor(_count));
         }
 
         Insert(id, slot);
@@ -100,8 +110,8 @@ internal sealed class MemberTable
 
     public void Remove(int slot)
     {
-        DeleteFromIndex(_ids[slot]);
-        _states[slot] = Free;
+        DeleteFromIndex(_entries[slot].Id);
+        _entries[slot].State = Free;
         _changedAt.Remove(slot);
         if (_metadata is not null)
         {
@@ -120,9 +130,10 @@ internal sealed class MemberTable
     /// <summary>Sets state and incarnation; records when the member stops being alive.</summary>
     public void Set(int slot, MemberState state, uint incarnation, long nowTicks)
     {
-        var previous = (MemberState)_states[slot];
-        _states[slot] = (byte)state;
-        _incarnations[slot] = incarnation;
+        ref var entry = ref _entries[slot];
+        var previous = (MemberState)entry.State;
+        entry.State = (byte)state;
+        entry.Incarnation = incarnation;
         if (state == MemberState.Alive)
         {
             _changedAt.Remove(slot);
@@ -142,18 +153,62 @@ internal sealed class MemberTable
                 return;
             }
 
-            _metadata = new MemberMetadata[_ids.Length];
+            _metadata = new MemberMetadata[_entries.Length];
         }
 
         _metadata[slot] = metadata;
     }
 
+    /// <summary>How many members occupy slots [<paramref name="first"/>, <paramref name="end"/>).</summary>
+    public int CountLive(int first, int end)
+    {
+        var count = 0;
+        for (var slot = first; slot < end; slot++)
+        {
+            if (_entries[slot].State != Free)
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>Writes the members in slots [<paramref name="first"/>, <paramref name="end"/>) as <see cref="Swim.SwimPushPull.WriteMember"/> does, without copying them out first.</summary>
+    public void WriteMembers(ref Wire.WireWriter writer, int first, int end)
+    {
+        for (var slot = first; slot < end; slot++)
+        {
+            ref readonly var entry = ref _entries[slot];
+            if (entry.State == Free)
+            {
+                continue;
+            }
+
+            writer.WriteNodeId(entry.Id);
+            writer.WriteByte(entry.State);
+            writer.WriteVarUInt32(entry.Incarnation);
+            if (_metadata is null)
+            {
+                // MemberMetadata.None: three zero varints.
+                writer.WriteByte(0);
+                writer.WriteByte(0);
+                writer.WriteByte(0);
+            }
+            else
+            {
+                _metadata[slot].Write(ref writer);
+            }
+        }
+    }
+
+    /// <summary>Index size: a power of two at most 3/4 full.</summary>
+    private static int IndexSizeFor(int count) => (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(32, (count * 4 / 3) + 1));
+
     private void Grow()
     {
-        var size = _ids.Length * 2;
-        Array.Resize(ref _ids, size);
-        Array.Resize(ref _incarnations, size);
-        Array.Resize(ref _states, size);
+        var size = _entries.Length * 2;
+        Array.Resize(ref _entries, size);
         if (_metadata is not null)
         {
             Array.Resize(ref _metadata, size);
@@ -172,9 +227,9 @@ internal sealed class MemberTable
         _index = CreateIndex(size);
         for (var slot = 0; slot < _slotCount; slot++)
         {
-            if (_states[slot] != Free)
+            if (_entries[slot].State != Free)
             {
-                Insert(_ids[slot], slot);
+                Insert(_entries[slot].Id, slot);
             }
         }
     }
@@ -195,7 +250,7 @@ internal sealed class MemberTable
     {
         var mask = _index.Length - 1;
         var hole = id.Value & mask;
-        while (_ids[_index[hole]] != id)
+        while (_entries[_index[hole]].Id != id)
         {
             hole = (hole + 1) & mask;
         }
@@ -203,7 +258,7 @@ internal sealed class MemberTable
         // Backward-shift deletion: move later entries of the same probe run into the hole.
         for (var next = (hole + 1) & mask; _index[next] >= 0; next = (next + 1) & mask)
         {
-            var home = _ids[_index[next]].Value & mask;
+            var home = _entries[_index[next]].Id.Value & mask;
             var movable = hole <= next ? home <= hole || home > next : home <= hole && home > next;
             if (movable)
             {
@@ -213,5 +268,12 @@ internal sealed class MemberTable
         }
 
         _index[hole] = -1;
+    }
+
+    private struct Entry
+    {
+        public NodeId Id;
+        public uint Incarnation;
+        public byte State;
     }
 }

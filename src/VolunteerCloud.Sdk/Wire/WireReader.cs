@@ -61,6 +61,35 @@ public ref struct WireReader
 
     private ulong ReadVarUInt(int maxBytes)
     {
+        // Fast paths: most integers on the wire (states, counts, ids below 16 384) take one or two bytes.
+        var position = _position;
+        var buffer = _buffer;
+        if (position + 1 < buffer.Length)
+        {
+            var b0 = buffer[position];
+            if (b0 < 0x80)
+            {
+                _position = position + 1;
+                return b0;
+            }
+
+            var b1 = buffer[position + 1];
+            if (b1 is < 0x80 and not 0)
+            {
+                _position = position + 2;
+                return ((ulong)b0 & 0x7F) | ((ulong)b1 << 7);
+            }
+        }
+        else if (position < buffer.Length && buffer[position] < 0x80)
+        {
+            return buffer[_position++];
+        }
+
+        return ReadVarUIntSlow(maxBytes);
+    }
+
+    private ulong ReadVarUIntSlow(int maxBytes)
+    {
         // The last byte may carry only the bits left: 64 - 7 * 9 = 1 for 64-bit values, 32 - 7 * 4 = 4 for 32-bit ones.
         var lastByteLimit = maxBytes == 10 ? 0x01 : 0x0F;
         ulong result = 0;

@@ -51,6 +51,22 @@ public ref struct WireWriter
     /// <summary>Writes an unsigned integer in 1 to 10 bytes (LEB128).</summary>
     public void WriteVarUInt64(ulong value)
     {
+        if (_buffer.Length - _position >= 10)
+        {
+            // Fast path: room for the longest form, so one bounds check for the whole integer.
+            var span = _buffer[_position..];
+            var i = 0;
+            while (value >= 0x80)
+            {
+                span[i++] = (byte)(value | 0x80);
+                value >>= 7;
+            }
+
+            span[i++] = (byte)value;
+            _position += i;
+            return;
+        }
+
         while (value >= 0x80)
         {
             WriteByte((byte)(value | 0x80));

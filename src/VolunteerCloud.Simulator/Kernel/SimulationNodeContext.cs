@@ -47,7 +47,7 @@ internal sealed class SimulationNodeContext : NodeContext
     public override bool CancelTimer(TimerId timer) => _simulation.CancelNodeTimer(timer);
 
     protected override void SendEncoded(NodeId to, MessageType type, ReadOnlySpan<byte> datagram) =>
-        _simulation.SendMessage(_current, to, datagram);
+        _simulation.SendMessage(_current, to, type, datagram);
 
     /// <summary>The current node's stream: exactly <c>SplittableRandom.ForStream(seed, node)</c>, with 8 bytes of state per node.</summary>
     private sealed class NodeRandomSource(Simulation simulation) : RandomSource

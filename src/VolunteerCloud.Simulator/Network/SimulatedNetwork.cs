@@ -18,6 +18,7 @@ public sealed class SimulatedNetwork
     private double _reorderRate;
     private long _reorderDelayMaxTicks;
     private ushort[] _side = new ushort[16];
+    private readonly Dictionary<int, long> _extraDelay = [];
     private bool _partitioned;
 
     internal SimulatedNetwork(Simulation simulation, NetworkOptions options, ulong seed)
@@ -86,6 +87,26 @@ public sealed class SimulatedNetwork
             ArgumentOutOfRangeException.ThrowIfLessThan(value, TimeSpan.Zero);
             ArgumentOutOfRangeException.ThrowIfGreaterThan(value, LatencyModel.MaxLatency);
             _reorderDelayMaxTicks = value.Ticks;
+        }
+    }
+
+    /// <summary>
+    /// Makes a node slow: every message delivered to it waits <paramref name="extraDelay"/> more, as in a node
+    /// whose CPU is exhausted and whose inbound queue backs up (the slow members of the Lifeguard paper).
+    /// <see cref="TimeSpan.Zero"/> makes it normal again.
+    /// </summary>
+    public void SlowDown(NodeId node, TimeSpan extraDelay)
+    {
+        _simulation.CheckNode(node, nameof(node));
+        ArgumentOutOfRangeException.ThrowIfLessThan(extraDelay, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(extraDelay, LatencyModel.MaxLatency);
+        if (extraDelay == TimeSpan.Zero)
+        {
+            _extraDelay.Remove(node.Value);
+        }
+        else
+        {
+            _extraDelay[node.Value] = extraDelay.Ticks;
         }
     }
 
@@ -195,6 +216,11 @@ public sealed class SimulatedNetwork
         if (_reorderRate > 0 && _random.NextDouble() < _reorderRate)
         {
             delay += _random.NextInt64(_reorderDelayMaxTicks + 1);
+        }
+
+        if (_extraDelay.Count > 0 && _extraDelay.TryGetValue(to, out var extra))
+        {
+            delay += extra;
         }
 
         return delay;

@@ -26,6 +26,9 @@ internal sealed class BroadcastQueue
     /// <summary>Updates waiting to be sent.</summary>
     public int Count => _byNode.Count;
 
+    /// <summary>Whether nothing waits (read on every probe, so kept beside the queue's other hot fields).</summary>
+    public bool IsEmpty => _byNode.Count == 0;
+
     public void Enqueue(in GossipItem item)
     {
         if (_byNode.Remove(item.Node, out var old))

@@ -215,12 +215,26 @@ public readonly record struct SwimPushPull(bool Join, bool Reply, int Chunk, Wir
     /// <summary>Members per chunk: at most 24 bytes each, so a chunk stays under 50 KB.</summary>
     public const int MembersPerChunk = 2048;
 
+    /// <summary>When set, the members are written straight from a member table (slots <see cref="FirstSlot"/> up to <see cref="EndSlot"/>) instead of <see cref="Members"/>.</summary>
+    internal MemberTable? Table { get; init; }
+
+    internal int FirstSlot { get; init; }
+
+    internal int EndSlot { get; init; }
+
     /// <inheritdoc />
     public void Write(ref WireWriter writer)
     {
         writer.WriteBoolean(Join);
         writer.WriteBoolean(Reply);
         writer.WriteVarUInt32((uint)Chunk);
+        if (Table is { } table)
+        {
+            writer.WriteVarUInt32((uint)table.CountLive(FirstSlot, EndSlot));
+            table.WriteMembers(ref writer, FirstSlot, EndSlot);
+            return;
+        }
+
         writer.WriteVarUInt32((uint)Members.Count);
         foreach (var member in Members.Items.Span)
         {

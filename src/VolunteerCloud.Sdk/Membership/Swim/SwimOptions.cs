@@ -53,6 +53,13 @@ public sealed class SwimOptions : ISelfValidatingOptions
     public bool Lifeguard { get; set; } = true;
 
     /// <summary>
+    /// Start the probe ticker at a random point of the first interval (memberlist's stagger). Off, for research,
+    /// every node started at the same instant probes in lockstep: the synchronous protocol periods the SWIM
+    /// paper's analysis assumes. Default: on.
+    /// </summary>
+    public bool RandomProbeStart { get; set; } = true;
+
+    /// <summary>
     /// For research only: with the suspicion stage off, a member that fails one probe is declared dead at once
     /// (the basic protocol of the SWIM paper, Section 3). Default: on.
     /// </summary>
