@@ -69,6 +69,10 @@ internal sealed class MembershipCluster : IDisposable
     public bool WasContinuouslyLive(NodeId node, TimeSpan time) =>
         _liveIntervals.TryGetValue(node, out var intervals) && intervals[0].From <= time && time <= intervals[0].To;
 
+    /// <summary>Whether <paramref name="node"/> was up and had not left at <paramref name="time"/>.</summary>
+    public bool WasLiveAt(NodeId node, TimeSpan time) =>
+        _liveIntervals.TryGetValue(node, out var intervals) && intervals.Any(i => i.From <= time && time <= i.To);
+
     private void MarkUp(NodeId node)
     {
         _live.Add(node);

@@ -114,6 +114,11 @@ internal sealed class HeartbeatGossipMembership : IMembershipProtocol
     private readonly Dictionary<NodeId, Row> _rows = [];
     private readonly List<NodeId> _order = [];
     private readonly HashSet<NodeId> _ordered = [];
+
+    // Forgotten members' last (generation, heartbeat): a peer that has not yet forgotten them must not bring
+    // them back as news (van Renesse et al.'s T_cleanup). Kept for TombstoneFactor × ForgetAfter.
+    private readonly Dictionary<NodeId, (uint Generation, ulong Heartbeat, long ForgottenAt)> _tombstones = [];
+    private const int TombstoneFactor = 10;
     private readonly HeartbeatEntry[] _scratch = new HeartbeatEntry[4096];
     private readonly NodeId[] _targets;
     private uint _generation;
@@ -205,14 +210,16 @@ internal sealed class HeartbeatGossipMembership : IMembershipProtocol
             return true;
         }
 
+        // A digest from a node this node did not hold alive (a newcomer, or one back from a crash or a leave):
+        // answer with the table, so that it learns the cluster even if its seed dies right after.
         var now = Now(context);
-        var stranger = !_rows.ContainsKey(from);
+        var wasAlive = _rows.TryGetValue(from, out var before) && before.State == MemberState.Alive;
         foreach (var entry in digest.Entries.Items.Span)
         {
             Merge(entry, now);
         }
 
-        if (stranger && _rows.ContainsKey(from))
+        if (!wasAlive && _rows.TryGetValue(from, out var after) && after.State == MemberState.Alive)
         {
             context.Send(from, BuildDigest());
         }
@@ -246,6 +253,16 @@ internal sealed class HeartbeatGossipMembership : IMembershipProtocol
             if (entry.Leaving)
             {
                 return; // never met it; nothing to forget
+            }
+
+            if (_tombstones.TryGetValue(entry.Node, out var tombstone))
+            {
+                if (!entry.IsNewerThan(tombstone.Generation, tombstone.Heartbeat))
+                {
+                    return; // a stale row of a member this node already buried
+                }
+
+                _tombstones.Remove(entry.Node);
             }
 
             SetRow(entry.Node, new Row { Generation = entry.Generation, Heartbeat = entry.Heartbeat, State = MemberState.Alive, Metadata = entry.Metadata, HeardAt = now }, previous: null);
@@ -287,6 +304,18 @@ internal sealed class HeartbeatGossipMembership : IMembershipProtocol
 
     private void DetectFailures(long now)
     {
+        if (_tombstones.Count > 0)
+        {
+            var horizon = TombstoneFactor * _options.ForgetAfter.Ticks;
+            foreach (var (id, tombstone) in _tombstones.ToList())
+            {
+                if (now - tombstone.ForgottenAt > horizon)
+                {
+                    _tombstones.Remove(id);
+                }
+            }
+        }
+
         List<NodeId>? forget = null;
         foreach (var id in _order)
         {
@@ -313,6 +342,7 @@ internal sealed class HeartbeatGossipMembership : IMembershipProtocol
             foreach (var id in forget)
             {
                 _rows.Remove(id, out var row);
+                _tombstones[id] = (row.Generation, row.Heartbeat, now);
                 _order.Remove(id);
                 _ordered.Remove(id);
                 _version++;

@@ -14,7 +14,9 @@ namespace VolunteerCloud.Membership.Swim;
 /// Deviations from memberlist, all deliberate: probes and push-pull are datagrams (memberlist falls back to
 /// TCP); an update replaces any queued update about the same member (memberlist keys refutations by
 /// address); piggybacked updates are applied before a probe is answered, so an ack can already carry the
-/// refutation; gossip rounds with nothing to send are not scheduled at all (memberlist ticks and returns).
+/// refutation; gossip rounds with nothing to send are not scheduled at all (memberlist ticks and returns);
+/// a member announced alive at an incarnation this node holds dead or left is told so directly (see
+/// <see cref="TellStale"/>).
 /// </remarks>
 internal sealed class SwimMembership : IMembershipProtocol
 {
@@ -41,6 +43,7 @@ internal sealed class SwimMembership : IMembershipProtocol
     private readonly BroadcastQueue _broadcasts = new();
     private readonly Dictionary<int, Suspicion> _suspicions = [];
     private readonly Dictionary<uint, Relay> _relays = [];
+    private readonly Dictionary<NodeId, uint> _staleNotices = [];
     private readonly int[] _peerScratch;
     private int[] _probeOrder = new int[16];
     private int _probeCount;
@@ -494,10 +497,16 @@ internal sealed class SwimMembership : IMembershipProtocol
 
         if (alive.Incarnation <= _members.IncarnationOf(slot))
         {
+            if (_members.StateOf(slot) is MemberState.Dead or MemberState.Left)
+            {
+                TellStale(context, slot);
+            }
+
             return;
         }
 
         EndSuspicion(context, slot);
+        _staleNotices.Remove(alive.Node);
         Broadcast(context, alive);
         _members.SetMetadata(slot, alive.Metadata);
         SetState(slot, MemberState.Alive, alive.Incarnation, Now(context));
@@ -586,6 +595,27 @@ internal sealed class SwimMembership : IMembershipProtocol
 
         Broadcast(context, dead);
         SetState(slot, dead.Node == dead.From ? MemberState.Left : MemberState.Dead, dead.Incarnation, Now(context));
+    }
+
+    /// <summary>
+    /// Someone still announces a member alive at an incarnation this node holds dead or left: most likely the
+    /// member restarted and began again at incarnation 1. Tell it directly what this node holds, so that it
+    /// refutes at once instead of waiting for a push-pull to bring it the news (VolunteerCloud's addition to
+    /// memberlist; without it such a member can flap between left and alive until every node forgets it).
+    /// </summary>
+    private void TellStale(NodeContext context, int slot)
+    {
+        var node = _members.IdOf(slot);
+        var incarnation = _members.IncarnationOf(slot);
+        if (_staleNotices.TryGetValue(node, out var told) && told >= incarnation)
+        {
+            return; // once per member and incarnation
+        }
+
+        _staleNotices[node] = incarnation;
+        var scratch = GossipScratch;
+        scratch[0] = GossipItem.Dead(node, incarnation, _members.StateOf(slot) == MemberState.Left ? node : Self);
+        context.Send(node, new SwimGossip(new WireList<GossipItem>(scratch.AsMemory(0, 1))));
     }
 
     private void Refute(NodeContext context, uint accusedIncarnation)
