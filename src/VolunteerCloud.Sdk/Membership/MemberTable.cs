@@ -30,6 +30,9 @@ internal sealed class MemberTable
         _index = CreateIndex(IndexSizeFor(capacity));
     }
 
+    /// <summary>How many index positions are taken (equals <see cref="Count"/>; for tests).</summary>
+    internal int IndexedCount => _index.Count(i => i >= 0);
+
     /// <summary>Members in the table.</summary>
     public int Count => _count;
 
@@ -101,10 +104,13 @@ internal sealed class MemberTable
         _count++;
         if (IndexSizeFor(_count) > _index.Length)
         {
-            Reindex(IndexSizeFor(_count));
+            Reindex(IndexSizeFor(_count)); // inserts every used slot, this one included
+        }
+        else
+        {
+            Insert(id, slot);
         }
 
-        Insert(id, slot);
         return slot;
     }
 

@@ -24,6 +24,9 @@ public sealed class MembershipCounters
     /// <summary>Full-state exchanges this node started.</summary>
     public long PushPullsStarted { get; internal set; }
 
+    /// <summary>Members this node told that it holds them dead or left while others announce them alive (SWIM).</summary>
+    public long StaleNotices { get; internal set; }
+
     /// <summary>Messages of the protocol that were malformed and dropped.</summary>
     public long MalformedMessages { get; internal set; }
 }

@@ -104,6 +104,36 @@ public sealed class SwimMathTests
 
         var listed = Enumerable.Range(0, table.SlotCount).Where(s => !table.IsFree(s)).Select(table.IdOf).ToHashSet();
         Assert.True(listed.SetEquals(model.Keys));
+        Assert.Equal(table.Count, table.IndexedCount);
+        foreach (var op in operations.Select(o => o.Item))
+        {
+            var id = new NodeId(op % 3 == 0 ? Math.Abs(op % 64) : Math.Abs(op) & int.MaxValue);
+            Assert.Equal(model.ContainsKey(id), table.TryFind(id, out _));
+        }
+    }
+
+    [Fact]
+    public void Growing_the_table_indexes_every_member_once_and_removals_are_not_found_again()
+    {
+        var table = new MemberTable();
+        for (var i = 0; i < 200; i++)
+        {
+            table.Add(new NodeId(i * 7), MemberState.Alive, 1, default, 0);
+            Assert.Equal(table.Count, table.IndexedCount);
+        }
+
+        for (var i = 0; i < 200; i += 2)
+        {
+            Assert.True(table.TryFind(new NodeId(i * 7), out var slot));
+            table.Remove(slot);
+        }
+
+        Assert.Equal(100, table.Count);
+        Assert.Equal(100, table.IndexedCount);
+        for (var i = 0; i < 200; i++)
+        {
+            Assert.Equal(i % 2 == 1, table.TryFind(new NodeId(i * 7), out _));
+        }
     }
 
     [Fact]

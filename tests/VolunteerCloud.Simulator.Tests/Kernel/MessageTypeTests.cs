@@ -25,10 +25,10 @@ public sealed class MessageTypeTests
         [typeof(HeartbeatDigest)] =
         [
             new HeartbeatDigest(default),
-            new HeartbeatDigest(new[] { new HeartbeatEntry(new NodeId(1), 946_684_800, ulong.MaxValue, false, Metadata), new HeartbeatEntry(new NodeId(2), 1, 0, true, default) }),
+            new HeartbeatDigest(new[] { new HeartbeatEntry(new NodeId(1), 946_684_800_000, ulong.MaxValue, false, Metadata), new HeartbeatEntry(new NodeId(2), 1, 0, true, default) }),
         ],
         [typeof(RegistryHeartbeat)] = [new RegistryHeartbeat(946_684_800, false, Metadata), new RegistryHeartbeat(uint.MaxValue, true, default)],
-        [typeof(RegistryView)] = [new RegistryView(0, 0, 1, default), new RegistryView(long.MaxValue, 2, 3, Members)],
+        [typeof(RegistryView)] = [new RegistryView(1, 0, 0, 1, default), new RegistryView(uint.MaxValue, long.MaxValue, 2, 3, Members)],
     };
 
     private static readonly MemberMetadata Metadata = new(ushort.MaxValue, -1, int.MaxValue);

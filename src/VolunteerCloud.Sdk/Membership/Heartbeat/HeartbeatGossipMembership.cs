@@ -49,17 +49,17 @@ public sealed class HeartbeatGossipOptions : ISelfValidatingOptions
 
 /// <summary>One row of a heartbeat table.</summary>
 /// <param name="Node">The member.</param>
-/// <param name="Generation">When the member last started (Unix seconds): a restart outranks any heartbeat of the previous life.</param>
+/// <param name="Generation">When the member last started, in Unix milliseconds: a restart outranks any heartbeat of the previous life.</param>
 /// <param name="Heartbeat">The member's counter within this generation.</param>
 /// <param name="Leaving">The member announced a graceful leave.</param>
 /// <param name="Metadata">The member's metadata.</param>
-public readonly record struct HeartbeatEntry(NodeId Node, uint Generation, ulong Heartbeat, bool Leaving, MemberMetadata Metadata)
+public readonly record struct HeartbeatEntry(NodeId Node, ulong Generation, ulong Heartbeat, bool Leaving, MemberMetadata Metadata)
 {
     /// <summary>Encoded size in bytes.</summary>
     public int EncodedLength => WireLength.NodeId(Node) + WireLength.VarUInt(Generation) + WireLength.VarUInt(Heartbeat) + 1 + Metadata.EncodedLength;
 
     /// <summary>Whether this entry is newer than (<paramref name="generation"/>, <paramref name="heartbeat"/>).</summary>
-    public bool IsNewerThan(uint generation, ulong heartbeat) =>
+    public bool IsNewerThan(ulong generation, ulong heartbeat) =>
         Generation > generation || (Generation == generation && Heartbeat > heartbeat);
 }
 
@@ -77,7 +77,7 @@ public readonly record struct HeartbeatDigest(WireList<HeartbeatEntry> Entries) 
         foreach (var entry in Entries.Items.Span)
         {
             writer.WriteNodeId(entry.Node);
-            writer.WriteVarUInt32(entry.Generation);
+            writer.WriteVarUInt64(entry.Generation);
             writer.WriteVarUInt64(entry.Heartbeat);
             writer.WriteBoolean(entry.Leaving);
             entry.Metadata.Write(ref writer);
@@ -91,7 +91,7 @@ public readonly record struct HeartbeatDigest(WireList<HeartbeatEntry> Entries) 
         var entries = new HeartbeatEntry[count];
         for (var i = 0; i < count; i++)
         {
-            entries[i] = new HeartbeatEntry(reader.ReadNodeId(), reader.ReadVarUInt32(), reader.ReadVarUInt64(), reader.ReadBoolean(), MemberMetadata.Read(ref reader));
+            entries[i] = new HeartbeatEntry(reader.ReadNodeId(), reader.ReadVarUInt64(), reader.ReadVarUInt64(), reader.ReadBoolean(), MemberMetadata.Read(ref reader));
         }
 
         return new HeartbeatDigest(entries);
@@ -117,11 +117,11 @@ internal sealed class HeartbeatGossipMembership : IMembershipProtocol
 
     // Forgotten members' last (generation, heartbeat): a peer that has not yet forgotten them must not bring
     // them back as news (van Renesse et al.'s T_cleanup). Kept for TombstoneFactor × ForgetAfter.
-    private readonly Dictionary<NodeId, (uint Generation, ulong Heartbeat, long ForgottenAt)> _tombstones = [];
+    private readonly Dictionary<NodeId, (ulong Generation, ulong Heartbeat, long ForgottenAt)> _tombstones = [];
     private const int TombstoneFactor = 10;
     private readonly HeartbeatEntry[] _scratch = new HeartbeatEntry[4096];
     private readonly NodeId[] _targets;
-    private uint _generation;
+    private ulong _generation;
     private ulong _heartbeat;
     private int _rotation;
     private long _startTimestamp;
@@ -148,13 +148,16 @@ internal sealed class HeartbeatGossipMembership : IMembershipProtocol
     {
         ArgumentNullException.ThrowIfNull(context);
         _startTimestamp = context.TimeProvider.GetTimestamp();
-        _generation = (uint)Math.Clamp(context.TimeProvider.GetUtcNow().ToUnixTimeSeconds(), 1, uint.MaxValue);
+        // Milliseconds: a node that crashes and restarts within a second must still outrank its previous life.
+        _generation = (ulong)Math.Max(1, context.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds());
         SetRow(Self, new Row { Generation = _generation, State = MemberState.Alive, Metadata = _setup.Metadata }, previous: null);
         foreach (var member in _setup.InitialMembers)
         {
             if (member.Id != Self && !_rows.ContainsKey(member.Id))
             {
-                SetRow(member.Id, new Row { Generation = member.Incarnation, State = member.State, Metadata = member.Metadata, HeardAt = Now(context), ChangedAt = Now(context) }, previous: null);
+                var row = new Row { Generation = member.Incarnation * 1000UL, State = member.State, Metadata = member.Metadata, HeardAt = Now(context), ChangedAt = Now(context) };
+                Bootstrap(ref row);
+                SetRow(member.Id, row, previous: null);
             }
         }
 
@@ -210,16 +213,17 @@ internal sealed class HeartbeatGossipMembership : IMembershipProtocol
             return true;
         }
 
-        // A digest from a node this node did not hold alive (a newcomer, or one back from a crash or a leave):
-        // answer with the table, so that it learns the cluster even if its seed dies right after.
+        // A digest from a node in a life this node did not hold alive (a newcomer, a restart — even before its
+        // previous life was found dead — or a return from a leave): answer with the table, so that it learns
+        // the cluster even if its seed dies right after.
         var now = Now(context);
-        var wasAlive = _rows.TryGetValue(from, out var before) && before.State == MemberState.Alive;
+        var before = _rows.TryGetValue(from, out var row) && row.State == MemberState.Alive ? row.Generation : (ulong?)null;
         foreach (var entry in digest.Entries.Items.Span)
         {
             Merge(entry, now);
         }
 
-        if (!wasAlive && _rows.TryGetValue(from, out var after) && after.State == MemberState.Alive)
+        if (_rows.TryGetValue(from, out var after) && after.State == MemberState.Alive && before != after.Generation)
         {
             context.Send(from, BuildDigest());
         }
@@ -265,7 +269,9 @@ internal sealed class HeartbeatGossipMembership : IMembershipProtocol
                 _tombstones.Remove(entry.Node);
             }
 
-            SetRow(entry.Node, new Row { Generation = entry.Generation, Heartbeat = entry.Heartbeat, State = MemberState.Alive, Metadata = entry.Metadata, HeardAt = now }, previous: null);
+            var fresh = new Row { Generation = entry.Generation, Heartbeat = entry.Heartbeat, State = MemberState.Alive, Metadata = entry.Metadata, HeardAt = now };
+            Bootstrap(ref fresh);
+            SetRow(entry.Node, fresh, previous: null);
             return;
         }
 
@@ -276,16 +282,17 @@ internal sealed class HeartbeatGossipMembership : IMembershipProtocol
 
         if (entry.Generation == row.Generation)
         {
-            // Phi accrual learns from intervals between increases within one life (EWMA, not Akka's window of 1000).
+            // Phi accrual learns from intervals between increases within one life (an exponentially weighted
+            // mean and variance rather than Akka's window of 1000 samples).
             var interval = now - row.HeardAt;
-            row.MeanInterval = row.Samples == 0 ? interval : (0.9 * row.MeanInterval) + (0.1 * interval);
             var deviation = interval - row.MeanInterval;
-            row.IntervalVariance = row.Samples == 0 ? 0 : (0.9 * row.IntervalVariance) + (0.1 * deviation * deviation);
+            row.IntervalVariance = (0.9 * row.IntervalVariance) + (0.1 * deviation * deviation);
+            row.MeanInterval = (0.9 * row.MeanInterval) + (0.1 * interval);
             row.Samples++;
         }
-        else if (entry.Generation != row.Generation)
+        else
         {
-            row.Samples = 0;
+            Bootstrap(ref row);
         }
 
         var previous = row.State;
@@ -346,15 +353,27 @@ internal sealed class HeartbeatGossipMembership : IMembershipProtocol
                 _order.Remove(id);
                 _ordered.Remove(id);
                 _version++;
-                Changed?.Invoke(this, new MembershipChange(id, row.State, row.State, row.Generation, _version, Removed: true));
+                Changed?.Invoke(this, new MembershipChange(id, row.State, row.State, IncarnationOf(row), _version, Removed: true));
             }
         }
+    }
+
+    /// <summary>
+    /// Akka's first-heartbeat estimate: before any interval is observed, assume one gossip interval with a
+    /// standard deviation of a quarter of it, so that the first few (bursty) intervals cannot make phi jumpy.
+    /// </summary>
+    private void Bootstrap(ref Row row)
+    {
+        var interval = (double)_options.GossipInterval.Ticks;
+        row.MeanInterval = interval;
+        row.IntervalVariance = interval * interval / 16;
+        row.Samples = 0;
     }
 
     private bool HasFailed(in Row row, long now)
     {
         var silence = now - row.HeardAt;
-        if (!_options.PhiAccrual || row.Samples < 2)
+        if (!_options.PhiAccrual)
         {
             return silence > _options.FailTimeout.Ticks;
         }
@@ -393,7 +412,8 @@ internal sealed class HeartbeatGossipMembership : IMembershipProtocol
         _scratch[count++] = ToEntry(Self, self);
         budget -= _scratch[0].EncodedLength;
         var others = _order.Count;
-        for (var i = 0; i < others && count < _scratch.Length; i++)
+        var i = 0;
+        for (; i < others && count < _scratch.Length; i++)
         {
             var id = _order[(_rotation + i) % others];
             if (id == Self || !_rows.TryGetValue(id, out var row) || row.State == MemberState.Dead)
@@ -411,6 +431,11 @@ internal sealed class HeartbeatGossipMembership : IMembershipProtocol
 
             budget -= size;
             _scratch[count++] = entry;
+        }
+
+        if (count == _scratch.Length && others > 0)
+        {
+            _rotation = (_rotation + i) % others; // full by count rather than bytes: rotate all the same
         }
 
         return new HeartbeatDigest(new WireList<HeartbeatEntry>(_scratch.AsMemory(0, count)));
@@ -449,18 +474,21 @@ internal sealed class HeartbeatGossipMembership : IMembershipProtocol
         if (previous != row.State || incarnationChanged)
         {
             _version++;
-            Changed?.Invoke(this, new MembershipChange(id, previous, row.State, row.Generation, _version));
+            Changed?.Invoke(this, new MembershipChange(id, previous, row.State, IncarnationOf(row), _version));
         }
     }
 
     private long Now(NodeContext context) => context.TimeProvider.GetElapsedTime(_startTimestamp).Ticks;
 
     private MembershipView BuildView() =>
-        new(Self, _version, _rows.Select(r => new Member(r.Key, r.Value.State, r.Value.Generation, r.Value.Metadata)));
+        new(Self, _version, _rows.Select(r => new Member(r.Key, r.Value.State, IncarnationOf(r.Value), r.Value.Metadata)));
+
+    /// <summary>The incarnation a view shows: the generation in Unix seconds.</summary>
+    private static uint IncarnationOf(in Row row) => (uint)Math.Min(row.Generation / 1000, uint.MaxValue);
 
     private struct Row
     {
-        public uint Generation;
+        public ulong Generation;
         public ulong Heartbeat;
         public MemberState State;
         public MemberMetadata Metadata;

@@ -55,18 +55,23 @@ public readonly record struct RegistryHeartbeat(uint Generation, bool Leaving, M
 }
 
 /// <summary>The registry's view, pushed to members in chunks. Type 33.</summary>
-/// <param name="Version">The registry's view version: members keep the newest complete one.</param>
+/// <param name="Generation">When the registry last started (Unix seconds): a restarted registry's views win over its old life's.</param>
+/// <param name="Version">The registry's view version within its generation: members keep the newest complete one.</param>
 /// <param name="Chunk">This chunk's number, from 0.</param>
 /// <param name="ChunkCount">How many chunks the view has.</param>
 /// <param name="Members">The members in this chunk.</param>
-public readonly record struct RegistryView(long Version, int Chunk, int ChunkCount, WireList<Member> Members) : IWireMessage<RegistryView>
+public readonly record struct RegistryView(uint Generation, long Version, int Chunk, int ChunkCount, WireList<Member> Members) : IWireMessage<RegistryView>
 {
     /// <inheritdoc />
     public static MessageType MessageType => new(33);
 
+    /// <summary>The most chunks a view may have.</summary>
+    public const int MaxChunks = 1024;
+
     /// <inheritdoc />
     public void Write(ref WireWriter writer)
     {
+        writer.WriteVarUInt32(Generation);
         writer.WriteVarInt64(Version);
         writer.WriteVarUInt32((uint)Chunk);
         writer.WriteVarUInt32((uint)ChunkCount);
@@ -80,10 +85,11 @@ public readonly record struct RegistryView(long Version, int Chunk, int ChunkCou
     /// <inheritdoc />
     public static RegistryView Read(ref WireReader reader)
     {
+        var generation = reader.ReadVarUInt32();
         var version = reader.ReadVarInt64();
-        var chunk = (int)reader.ReadVarUInt32();
-        var chunkCount = (int)reader.ReadVarUInt32();
-        if (chunkCount is < 1 or > 1024 || chunk >= chunkCount)
+        var chunk = reader.ReadVarUInt32();
+        var chunkCount = reader.ReadVarUInt32();
+        if (chunkCount is < 1 or > MaxChunks || chunk >= chunkCount)
         {
             throw new WireFormatException($"Chunk {chunk} of {chunkCount} is not valid.");
         }
@@ -95,7 +101,7 @@ public readonly record struct RegistryView(long Version, int Chunk, int ChunkCou
             members[i] = Swim.SwimPushPull.ReadMember(ref reader);
         }
 
-        return new RegistryView(version, chunk, chunkCount, members);
+        return new RegistryView(generation, version, (int)chunk, (int)chunkCount, members);
     }
 }
 
@@ -114,12 +120,12 @@ internal sealed class CentralRegistryMembership : IMembershipProtocol
     private readonly NodeId _registry;
     private readonly SortedDictionary<NodeId, Entry> _entries = [];
     private readonly Dictionary<NodeId, Member> _pending = [];
-    private Member[]? _scratch;
+    private readonly HashSet<int> _pendingChunks = [];
     private uint _generation;
     private bool _leaving;
     private long _registryVersion;
     private long _pushedVersion = -1;
-    private long _receivedVersion = -1;
+    private (uint Generation, long Version) _received = (0, -1);
     private int _pushRounds;
     private long _startTimestamp;
     private long _version;
@@ -261,6 +267,11 @@ internal sealed class CentralRegistryMembership : IMembershipProtocol
             return; // from a previous life
         }
 
+        if (!known && heartbeat.Leaving)
+        {
+            return; // a member that left long enough ago to be forgotten, still winding down
+        }
+
         var state = heartbeat.Leaving ? MemberState.Left : MemberState.Alive;
         if (!known || entry.State != state || entry.Incarnation != heartbeat.Generation || entry.Metadata != heartbeat.Metadata)
         {
@@ -318,9 +329,13 @@ internal sealed class CentralRegistryMembership : IMembershipProtocol
     {
         _pushedVersion = _registryVersion;
         _pushRounds = 0;
-        var scratch = _scratch ??= new Member[Swim.SwimPushPull.MembersPerChunk];
-        var members = _entries.Select(e => new Member(e.Key, e.Value.State, e.Value.Incarnation, e.Value.Metadata)).ToList();
-        var chunkCount = Math.Max(1, (members.Count + scratch.Length - 1) / scratch.Length);
+        var members = _entries.Select(e => new Member(e.Key, e.Value.State, e.Value.Incarnation, e.Value.Metadata)).ToArray();
+        var chunks = members.Chunk(Swim.SwimPushPull.MembersPerChunk).ToArray();
+        if (chunks.Length > RegistryView.MaxChunks)
+        {
+            throw new InvalidOperationException($"A view of {members.Length} members needs more than {RegistryView.MaxChunks} chunks.");
+        }
+
         foreach (var (id, entry) in _entries)
         {
             if (id == Self || entry.State != MemberState.Alive)
@@ -328,25 +343,31 @@ internal sealed class CentralRegistryMembership : IMembershipProtocol
                 continue;
             }
 
-            for (var chunk = 0; chunk < chunkCount; chunk++)
+            for (var chunk = 0; chunk < chunks.Length; chunk++)
             {
-                var slice = members.Skip(chunk * scratch.Length).Take(scratch.Length).ToArray();
-                context.Send(id, new RegistryView(_registryVersion, chunk, chunkCount, slice));
+                context.Send(id, new RegistryView(_generation, _registryVersion, chunk, chunks.Length, chunks[chunk]));
             }
         }
     }
 
     private void OnView(NodeContext context, RegistryView view)
     {
-        if (view.Version < _receivedVersion)
+        var key = (view.Generation, view.Version);
+        if (key.CompareTo(_received) < 0)
         {
-            return;
+            return; // older than the view being assembled or adopted
         }
 
-        if (view.Version > _receivedVersion || view.Chunk == 0)
+        if (key.CompareTo(_received) > 0)
         {
             _pending.Clear();
-            _receivedVersion = view.Version;
+            _pendingChunks.Clear();
+            _received = key;
+        }
+
+        if (!_pendingChunks.Add(view.Chunk))
+        {
+            return; // a duplicate
         }
 
         foreach (var member in view.Members.Items.Span)
@@ -354,9 +375,9 @@ internal sealed class CentralRegistryMembership : IMembershipProtocol
             _pending[member.Id] = member;
         }
 
-        if (view.Chunk != view.ChunkCount - 1)
+        if (_pendingChunks.Count != view.ChunkCount)
         {
-            return;
+            return; // wait for every chunk, in whatever order they come
         }
 
         // The registry's word is final: adopt its view, keeping only this node's own state for itself.

@@ -96,9 +96,10 @@ internal sealed class BroadcastQueue
             }
         }
 
-        foreach (var slot in _promoted)
+        // Taken newest first; appended oldest first, so that each tier stays newest-last.
+        for (var i = _promoted.Count - 1; i >= 0; i--)
         {
-            TierOf(_transmits[slot]).Add(slot);
+            TierOf(_transmits[_promoted[i]]).Add(_promoted[i]);
         }
 
         _promoted.Clear();

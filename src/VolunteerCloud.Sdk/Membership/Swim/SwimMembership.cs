@@ -96,18 +96,20 @@ internal sealed class SwimMembership : IMembershipProtocol
         _startTimestamp = context.TimeProvider.GetTimestamp();
         var now = Now(context);
         _incarnation = 1;
+        _gossipPhaseTicks = context.Random.NextInt64(_options.GossipInterval.Ticks);
         _selfSlot = AddMember(Self, MemberState.Alive, _incarnation, _setup.Metadata, now);
         Broadcast(context, GossipItem.Alive(Self, _incarnation, _setup.Metadata));
         foreach (var member in _setup.InitialMembers)
         {
             if (member.Id != Self && !_members.TryFind(member.Id, out _))
             {
-                AddMember(member.Id, member.State, member.Incarnation, member.Metadata, now);
+                // A suspicion needs a timer this node never started: an initial suspect counts as alive.
+                var state = member.State == MemberState.Suspect ? MemberState.Alive : member.State;
+                AddMember(member.Id, state, member.Incarnation, member.Metadata, now);
             }
         }
 
         ResetProbeOrder(context);
-        _gossipPhaseTicks = context.Random.NextInt64(_options.GossipInterval.Ticks);
         var firstProbe = _options.RandomProbeStart ? context.Random.NextTimeSpan(_options.ProbeInterval) : _options.ProbeInterval;
         context.SetTimer(firstProbe, new TimerTag(ProbeTickKind));
         context.SetTimer(context.Random.NextTimeSpan(PushPullInterval()), new TimerTag(PushPullTickKind));
@@ -197,8 +199,11 @@ internal sealed class SwimMembership : IMembershipProtocol
                 return true;
             case GossipTickKind:
                 _gossipArmed = false;
-                GossipRound(context);
-                ArmGossip(context);
+                if (GossipRound(context))
+                {
+                    ArmGossip(context); // with no one to gossip to, the next member that appears re-arms it
+                }
+
                 return true;
             case PushPullTickKind:
                 context.SetTimer(PushPullInterval(), new TimerTag(PushPullTickKind));
@@ -232,7 +237,7 @@ internal sealed class SwimMembership : IMembershipProtocol
 
         var seq = ++_sequence;
         var targetId = _members.IdOf(target);
-        _probe = new ProbeState { Active = true, Sequence = seq, Target = targetId };
+        _probe = new ProbeState { Active = true, Sequence = seq, Target = targetId, Incarnation = _members.IncarnationOf(target) };
         Counters.ProbesSent++;
         if (_options.Lifeguard && _members.StateOf(target) == MemberState.Suspect)
         {
@@ -301,6 +306,7 @@ internal sealed class SwimMembership : IMembershipProtocol
             if (_members.StateOf(slot) is MemberState.Dead or MemberState.Left && now - _members.ChangedAt(slot) > horizon)
             {
                 var forgotten = _members.MemberAt(slot);
+                _staleNotices.Remove(forgotten.Id);
                 _members.Remove(slot);
                 _version++;
                 Changed?.Invoke(this, new MembershipChange(forgotten.Id, forgotten.State, forgotten.State, forgotten.Incarnation, _version, Removed: true));
@@ -362,7 +368,8 @@ internal sealed class SwimMembership : IMembershipProtocol
             return;
         }
 
-        var incarnation = _members.IncarnationOf(slot);
+        // Suspect the incarnation that was probed (as memberlist does): a refutation that arrived meanwhile wins.
+        var incarnation = _probe.Incarnation;
         if (_options.Suspicion)
         {
             var wasAlive = _members.StateOf(slot) == MemberState.Alive;
@@ -454,6 +461,11 @@ internal sealed class SwimMembership : IMembershipProtocol
     {
         foreach (var item in gossip.Items.Span)
         {
+            if (item.Incarnation == uint.MaxValue)
+            {
+                continue; // could never be refuted (the incarnation cannot grow): refused as malformed
+            }
+
             switch (item.Kind)
             {
                 case GossipKind.Alive:
@@ -613,6 +625,7 @@ internal sealed class SwimMembership : IMembershipProtocol
         }
 
         _staleNotices[node] = incarnation;
+        Counters.StaleNotices++;
         var scratch = GossipScratch;
         scratch[0] = GossipItem.Dead(node, incarnation, _members.StateOf(slot) == MemberState.Left ? node : Self);
         context.Send(node, new SwimGossip(new WireList<GossipItem>(scratch.AsMemory(0, 1))));
@@ -689,7 +702,8 @@ internal sealed class SwimMembership : IMembershipProtocol
         _gossipArmed = true;
     }
 
-    private void GossipRound(NodeContext context)
+    /// <returns>Whether there was anyone to gossip to.</returns>
+    private bool GossipRound(NodeContext context)
     {
         var now = Now(context);
         var horizon = _options.GossipToTheDeadTime.Ticks;
@@ -705,11 +719,13 @@ internal sealed class SwimMembership : IMembershipProtocol
             var gossip = TakeGossip(0);
             if (gossip.Count == 0)
             {
-                return;
+                break;
             }
 
             context.Send(_members.IdOf(_peerScratch[i]), new SwimGossip(gossip));
         }
+
+        return count > 0;
     }
 
     // ---- Anti-entropy and joining -----------------------------------------------------------------------
@@ -764,7 +780,7 @@ internal sealed class SwimMembership : IMembershipProtocol
         for (var i = 0; i < count; i++)
         {
             var remote = SwimPushPull.ReadMember(ref reader);
-            if (IsAlreadyKnown(remote))
+            if (remote.Incarnation == uint.MaxValue || IsAlreadyKnown(remote))
             {
                 continue;
             }
@@ -805,7 +821,7 @@ internal sealed class SwimMembership : IMembershipProtocol
         var local = _members.StateOf(slot);
         return remote.State switch
         {
-            MemberState.Alive => true, // OnAlive ignores an incarnation it already has
+            MemberState.Alive => local is MemberState.Alive or MemberState.Suspect, // else OnAlive tells the member it is stale
             MemberState.Dead or MemberState.Left => local is MemberState.Dead or MemberState.Left,
             _ => false,
         };
@@ -853,6 +869,7 @@ internal sealed class SwimMembership : IMembershipProtocol
 
     private int AddMember(NodeId id, MemberState state, uint incarnation, MemberMetadata metadata, long now)
     {
+        _staleNotices.Remove(id);
         var slot = _members.Add(id, state, incarnation, metadata, now);
         RaiseChanged(id, null, state, incarnation);
         return slot;
@@ -903,6 +920,7 @@ internal sealed class SwimMembership : IMembershipProtocol
         public bool Active;
         public uint Sequence;
         public NodeId Target;
+        public uint Incarnation;
         public int ExpectedNacks;
         public int Nacks;
         public TimeSpan Deadline;
