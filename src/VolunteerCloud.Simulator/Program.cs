@@ -4,4 +4,9 @@ using VolunteerCloud.Simulator.Cli;
 var root = new RootCommand("vcsim: the VolunteerCloud discrete-event simulator and experiment runner.");
 root.Subcommands.Add(BenchCommands.Create());
 root.Subcommands.Add(MembershipCommands.Create());
+foreach (var command in ChurnCommands.Create())
+{
+    root.Subcommands.Add(command);
+}
+
 return root.Parse(args).Invoke();

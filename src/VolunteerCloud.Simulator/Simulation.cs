@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using VolunteerCloud.Randomness;
+using VolunteerCloud.Simulator.Containers;
 using VolunteerCloud.Simulator.Kernel;
 using VolunteerCloud.Simulator.Network;
 using VolunteerCloud.Wire;
@@ -22,6 +23,7 @@ public sealed class Simulation : IDisposable
     private readonly SimulationNodeContext _context;
     private readonly SlotTable<Action> _actions = new();
     private readonly SlotTable<Action<NodeContext>> _commands = new();
+    private readonly SlotTable<Action<INode, NodeContext>> _inputs = new();
     private readonly SlotTable<VirtualTimer> _providerTimers = new();
     private NodeSlot[] _slots;
     private int _nodeCount;
@@ -48,6 +50,9 @@ public sealed class Simulation : IDisposable
 
     /// <summary>The run's seed.</summary>
     public ulong Seed { get; }
+
+    /// <summary>The simulated container engines, once <see cref="EnableContainers"/> has been called; null before.</summary>
+    public SimulatedContainers? Containers { get; private set; }
 
     /// <summary>The wall-clock instant virtual time zero stands for.</summary>
     public DateTimeOffset StartTime { get; }
@@ -111,6 +116,22 @@ public sealed class Simulation : IDisposable
         return new NodeId(index);
     }
 
+    /// <summary>
+    /// Gives every host a simulated container engine (see <see cref="SimulatedContainers"/>); nodes reach it
+    /// through <see cref="NodeContext.Containers"/>. Call once, before the run.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Containers are already enabled.</exception>
+    public SimulatedContainers EnableContainers(ContainerSimulationOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (Containers is not null)
+        {
+            throw new InvalidOperationException("Containers are already enabled for this simulation.");
+        }
+
+        return Containers = new SimulatedContainers(this, options);
+    }
+
     /// <summary>Whether a node is up.</summary>
     public bool IsUp(NodeId node)
     {
@@ -141,6 +162,7 @@ public sealed class Simulation : IDisposable
 
         slot.Node = null;
         slot.Epoch++;
+        Containers?.OnHostDown(node.Value);
     }
 
     /// <summary>
@@ -294,6 +316,17 @@ public sealed class Simulation : IDisposable
         }
     }
 
+    /// <summary>Queues an input for the current incarnation of <paramref name="node"/>; dropped if it crashes before then.</summary>
+    internal void ScheduleNodeInput(long dueTicks, int node, Action<INode, NodeContext> input)
+    {
+        if (dueTicks < _now)
+        {
+            throw new ArgumentOutOfRangeException(nameof(dueTicks), dueTicks, "A node input cannot be scheduled in the past.");
+        }
+
+        _queue.Push(dueTicks, _inputs.Add(input), node, SimEvent.MakeMeta(EventKind.NodeInput, _slots[node].Epoch));
+    }
+
     internal TimerId SetNodeTimer(int node, TimeSpan delay, TimerTag tag)
     {
         if (delay < TimeSpan.Zero)
@@ -406,6 +439,18 @@ public sealed class Simulation : IDisposable
                     _trace.Add(next.Time, EventKind.NodeCommand, next.Target, 0);
                     EnterNode(next.Target);
                     command(_context);
+                }
+
+                break;
+            case EventKind.NodeInput:
+                var input = _inputs.Take((int)next.Data);
+                var target = _slots[next.Target].Node;
+                if (target is not null && (_slots[next.Target].Epoch & SimEvent.EpochMask) == next.Epoch)
+                {
+                    Statistics.EventsProcessed++;
+                    _trace.Add(next.Time, EventKind.NodeInput, next.Target, 0);
+                    EnterNode(next.Target);
+                    input(target, _context);
                 }
 
                 break;

@@ -1,3 +1,4 @@
+using VolunteerCloud.Containers;
 using VolunteerCloud.Wire;
 
 namespace VolunteerCloud;
@@ -26,4 +27,14 @@ public interface INode
     /// <param name="context">The node's context; valid only during this call.</param>
     /// <param name="tag">The tag the timer was set with.</param>
     void OnTimer(NodeContext context, TimerTag tag);
+
+    /// <summary>
+    /// Something happened to a container this node started through <see cref="NodeContext.Containers"/>.
+    /// Nodes that run no containers need not implement it.
+    /// </summary>
+    /// <param name="context">The node's context; valid only during this call.</param>
+    /// <param name="containerEvent">What happened, and to which container.</param>
+    void OnContainerEvent(NodeContext context, ContainerEvent containerEvent)
+    {
+    }
 }

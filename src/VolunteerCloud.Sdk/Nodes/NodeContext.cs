@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
+using VolunteerCloud.Containers;
 using VolunteerCloud.Randomness;
 using VolunteerCloud.Wire;
 
@@ -30,6 +31,13 @@ public abstract class NodeContext
     /// randomness a node may use.
     /// </summary>
     public abstract RandomSource Random { get; }
+
+    /// <summary>
+    /// The host's container engine: Docker Engine on a real host, simulated containers in the simulator,
+    /// <see cref="NoContainerRuntime"/> where none is attached. Its results arrive as
+    /// <see cref="INode.OnContainerEvent"/> inputs.
+    /// </summary>
+    public virtual IContainerRuntime Containers => NoContainerRuntime.Instance;
 
     /// <summary>A logger for the node.</summary>
     public abstract ILogger Logger { get; }

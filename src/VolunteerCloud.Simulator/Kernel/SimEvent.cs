@@ -22,6 +22,12 @@ internal enum EventKind
 
     /// <summary>A command for one node (an API call, a graceful leave): <see cref="SimEvent.Data"/> is its slot.</summary>
     NodeCommand = 6,
+
+    /// <summary>
+    /// An input for one incarnation of a node from a simulated device (a container event): dropped if the node
+    /// crashed since it was scheduled. <see cref="SimEvent.Data"/> is its slot.
+    /// </summary>
+    NodeInput = 7,
 }
 
 /// <summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
+using VolunteerCloud.Containers;
 using VolunteerCloud.Randomness;
 using VolunteerCloud.Wire;
 
@@ -33,6 +34,9 @@ internal sealed class SimulationNodeContext : NodeContext
     public override ILogger Logger => _logger;
 
     public override Meter Meter => _simulation.Meter;
+
+    public override IContainerRuntime Containers =>
+        _simulation.Containers is { } containers ? containers.RuntimeOf(_current) : NoContainerRuntime.Instance;
 
     protected override Span<byte> SendBuffer => _sendBuffer;
 

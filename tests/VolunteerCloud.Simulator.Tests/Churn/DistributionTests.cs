@@ -1,0 +1,151 @@
+using FsCheck.Xunit;
+using VolunteerCloud.Randomness;
+using VolunteerCloud.Simulator.Churn;
+
+namespace VolunteerCloud.Simulator.Tests.Churn;
+
+/// <summary>
+/// Samples from every family fit back to the parameters that generated them. Significance: α = 0.001 for the KS
+/// test against the generating distribution (exact: its parameters are not fitted to the sample). Parameters come
+/// from FsCheck with a fixed replay seed, so the outcome is the same on every run.
+/// </summary>
+public sealed class DistributionTests
+{
+    private const int Samples = 4000;
+    private const double Alpha = 0.001;
+
+    public static TheoryData<string, DurationDistribution> Families() => new()
+    {
+        { "exponential", DurationDistribution.Exponential(3.5) },
+        { "weibull k<1", DurationDistribution.Weibull(0.393, 2.964) },
+        { "weibull k>1", DurationDistribution.Weibull(1.7, 10) },
+        { "lognormal", DurationDistribution.LogNormal(-0.586, 2.844) },
+        { "gamma k<1", DurationDistribution.Gamma(0.4, 12) },
+        { "gamma k>1", DurationDistribution.Gamma(3.2, 0.5) },
+        { "hyperexponential", DurationDistribution.HyperExponential([(0.7, 0.5), (0.3, 20)]) },
+    };
+
+    [Theory]
+    [MemberData(nameof(Families))]
+    public void Samples_pass_a_KS_test_against_the_generating_distribution(string name, DurationDistribution distribution)
+    {
+        var samples = Draw(distribution, Samples, seed: 11);
+        var d = DistributionFitting.KolmogorovSmirnov(samples, distribution);
+        Assert.True(d < DistributionFitting.KolmogorovSmirnovCritical(Samples, Alpha), $"{name}: D = {d}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Families))]
+    public void Length_biased_samples_have_mean_E_X2_over_E_X(string name, DurationDistribution distribution)
+    {
+        // E[length-biased] = E[X^2] / E[X]; estimate E[X^2] from plain samples of a light-enough tail.
+        if (name == "lognormal")
+        {
+            distribution = DurationDistribution.LogNormal(0, 0.5); // exp(mu + 1.5 sigma^2) analytically
+            var biased = Draw(distribution, 200_000, 5, lengthBiased: true).Average();
+            Assert.Equal(Math.Exp(1.5 * 0.25), biased, 0.02);
+            return;
+        }
+
+        var plain = Draw(distribution, 400_000, 3);
+        var expected = plain.Average(x => x * x) / plain.Average();
+        var measured = Draw(distribution, 400_000, 4, lengthBiased: true).Average();
+        Assert.True(Math.Abs(measured / expected - 1) < 0.05, $"{name}: length-biased mean {measured}, E[X²]/E[X] {expected}");
+    }
+
+    [Property(Replay = "(12345678,9)", MaxTest = 30)]
+    public void Maximum_likelihood_recovers_the_parameters_of_each_family(ulong seed, byte familyPick, byte shapePick, ushort scalePick)
+    {
+        var shape = 0.4 + (shapePick % 27 / 10.0);   // 0.4 .. 3.0
+        var scale = 0.1 + (scalePick % 500 / 10.0);  // 0.1 .. 50 h
+        var truth = (familyPick % 4) switch
+        {
+            0 => DurationDistribution.Exponential(scale),
+            1 => DurationDistribution.Weibull(shape, scale),
+            2 => DurationDistribution.LogNormal(Math.Log(scale), shape),
+            _ => DurationDistribution.Gamma(shape, scale),
+        };
+        var samples = Draw(truth, Samples, seed);
+        var fit = truth.Family switch
+        {
+            "exponential" => DistributionFitting.Exponential(samples),
+            "weibull" => DistributionFitting.Weibull(samples),
+            "lognormal" => DistributionFitting.LogNormal(samples),
+            _ => DistributionFitting.Gamma(samples),
+        };
+
+        // The fit passes KS at alpha (conservative with fitted parameters) and its median is within 8% of the truth's.
+        var d = DistributionFitting.KolmogorovSmirnov(samples, fit);
+        var critical = DistributionFitting.KolmogorovSmirnovCritical(Samples, Alpha);
+        Assert.True(d < critical, $"{truth} fitted as {fit}: D = {d:0.0000} >= {critical:0.0000} (seed {seed})");
+        Assert.True(Math.Abs((Median(fit) / Median(truth)) - 1) < 0.08, $"{truth} fitted as {fit}: medians {Median(fit)} vs {Median(truth)} (seed {seed})");
+        Assert.Equal(truth.Family, fit.Family);
+    }
+
+    [Fact]
+    public void FitAll_ranks_the_generating_family_first()
+    {
+        foreach (var truth in new[]
+        {
+            DurationDistribution.Weibull(0.5, 3),
+            DurationDistribution.LogNormal(0.5, 1.5),
+            DurationDistribution.Gamma(3, 2),
+        })
+        {
+            var fits = DistributionFitting.FitAll(Draw(truth, 10_000, 21));
+            Assert.Equal(truth.Family, fits[0].Distribution.Family);
+            Assert.Equal(4, fits.Count);
+            Assert.True(fits.Zip(fits.Skip(1)).All(p => p.First.LogLikelihood >= p.Second.LogLikelihood));
+        }
+    }
+
+    [Fact]
+    public void Fitting_rejects_bad_samples_with_clear_errors()
+    {
+        Assert.Contains("At least two", Assert.Throws<ArgumentException>(() => DistributionFitting.FitAll([1.0])).Message);
+        Assert.Contains("positive", Assert.Throws<ArgumentException>(() => DistributionFitting.FitAll([1.0, -2])).Message);
+        Assert.Contains("equal", Assert.Throws<ArgumentException>(() => DistributionFitting.Gamma([2.0, 2.0, 2.0])).Message);
+    }
+
+    [Fact]
+    public void Empirical_distribution_resamples_its_data()
+    {
+        var data = new[] { 1.0, 2, 2, 5, 10 };
+        var empirical = DurationDistribution.Empirical(data);
+        Assert.Equal(4, empirical.Mean, 9);
+        Assert.Equal(0.6, empirical.CumulativeProbability(2), 9);
+        var draws = Draw(empirical, 50_000, 8);
+        Assert.All(draws, d => Assert.Contains(d, data));
+        Assert.Equal(4, draws.Average(), 0.1);
+        Assert.Equal(134.0 / 20, Draw(empirical, 50_000, 9, lengthBiased: true).Average(), 0.15); // E[X^2]/E[X] = 26.8/4
+    }
+
+    internal static double[] Draw(DurationDistribution distribution, int count, ulong seed, bool lengthBiased = false)
+    {
+        var random = SplittableRandom.ForStream(seed, "distribution-tests");
+        var samples = new double[count];
+        for (var i = 0; i < count; i++)
+        {
+            samples[i] = lengthBiased ? distribution.SampleLengthBiased(random) : distribution.Sample(random);
+        }
+
+        return samples;
+    }
+
+    private static double Median(DurationDistribution distribution)
+    {
+        double low = 0, high = 1;
+        while (distribution.CumulativeProbability(high) < 0.5)
+        {
+            high *= 2;
+        }
+
+        for (var i = 0; i < 200; i++)
+        {
+            var mid = (low + high) / 2;
+            (low, high) = distribution.CumulativeProbability(mid) < 0.5 ? (mid, high) : (low, mid);
+        }
+
+        return (low + high) / 2;
+    }
+}
