@@ -39,7 +39,7 @@ public sealed class ChurnDriver
     /// <summary>A host went down (false) or came back up (true).</summary>
     public event Action<NodeId, bool>? HostChanged;
 
-    /// <summary>How many attached hosts are up.</summary>
+    /// <summary>How many attached hosts are up, by the driver's count (nodes crashed or restarted by anything else are not tracked).</summary>
     public int HostsUp => _hostsUp;
 
     /// <summary>

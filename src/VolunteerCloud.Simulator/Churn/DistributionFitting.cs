@@ -21,7 +21,10 @@ public sealed record DistributionFit(DurationDistribution Distribution, double L
 /// </summary>
 public static class DistributionFitting
 {
-    /// <summary>Fits all four candidates, best (highest log-likelihood) first.</summary>
+    /// <summary>
+    /// Fits all four candidates, best first by Akaike's information criterion (the exponential has one parameter
+    /// fewer; Weibull and gamma contain it, so by likelihood alone it could never win).
+    /// </summary>
     /// <exception cref="ArgumentException">Fewer than two samples, or a sample that is not positive and finite.</exception>
     public static IReadOnlyList<DistributionFit> FitAll(IReadOnlyList<double> samples)
     {
@@ -30,7 +33,7 @@ public static class DistributionFitting
         int[] parameters = [1, 2, 2, 2];
         return candidates
             .Select((d, i) => new DistributionFit(d, LogLikelihood(sorted, d), KolmogorovSmirnov(sorted, d), parameters[i]))
-            .OrderByDescending(f => f.LogLikelihood)
+            .OrderBy(f => f.Aic)
             .ToList();
     }
 

@@ -167,7 +167,7 @@ internal static class ChurnCommands
         {
             var samples = trace.CompleteIntervalHours(up);
             output.WriteLine();
-            output.WriteLine(string.Create(C, $"### {(up ? "Up" : "Down")} intervals: {samples.Count} complete (censored ones at the trace's edges left out), mean {(samples.Count > 0 ? samples.Average() : double.NaN):0.###} h"));
+            output.WriteLine(string.Create(C, $"### {(up ? "Up" : "Down")} intervals: {samples.Count} complete (each host's first and last, and those next to gaps, are censored and left out), mean {(samples.Count > 0 ? samples.Average() : double.NaN):0.###} h"));
             output.WriteLine();
             if (samples.Count < 2)
             {
@@ -177,7 +177,17 @@ internal static class ChurnCommands
 
             output.WriteLine("| candidate | parameters | mean (h) | log-likelihood | AIC | KS D | KS 5% critical | best |");
             output.WriteLine("|---|---|---|---|---|---|---|---|");
-            var fits = DistributionFitting.FitAll(samples);
+            IReadOnlyList<DistributionFit> fits;
+            try
+            {
+                fits = DistributionFitting.FitAll(samples);
+            }
+            catch (ArgumentException e)
+            {
+                output.WriteLine($"No fit: {e.Message}");
+                continue;
+            }
+
             var critical = DistributionFitting.KolmogorovSmirnovCritical(samples.Count, 0.05);
             for (var i = 0; i < fits.Count; i++)
             {
@@ -188,7 +198,7 @@ internal static class ChurnCommands
         }
 
         output.WriteLine();
-        output.WriteLine("Best = highest log-likelihood (AIC agrees: the candidates have 1 or 2 parameters). The KS critical value");
+        output.WriteLine("Best = lowest AIC (2k − 2 ln L: the exponential has one parameter, the others two). The KS critical value");
         output.WriteLine("assumes parameters not fitted to the same data; with fitted parameters the test is conservative.");
     }
 

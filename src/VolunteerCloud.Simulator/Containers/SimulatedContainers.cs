@@ -42,6 +42,9 @@ public sealed class SimulatedContainers
     public bool HasImage(NodeId node, string image) =>
         Engine(node.Value).Images.TryGetValue(image, out var cached) && cached.AvailableAtTicks <= _simulation.Now.Ticks;
 
+    /// <summary>Containers on <paramref name="node"/> counted as users of <paramref name="image"/> (−1 when the image is not cached).</summary>
+    internal int ImageUsersOn(NodeId node, string image) => Engine(node.Value).Images.TryGetValue(image, out var cached) ? cached.Users : -1;
+
     /// <summary>Bytes of images on <paramref name="node"/>'s disk, including pulls in progress.</summary>
     public long DiskUsedOn(NodeId node) => Engine(node.Value).DiskUsed;
 
@@ -55,11 +58,14 @@ public sealed class SimulatedContainers
         }
 
         Statistics.LostToHostDeparture += engine.Containers.Count;
+        var now = _simulation.Now.Ticks;
         foreach (var container in engine.Containers.Values)
         {
-            if (engine.Images.TryGetValue(container.Spec.Image, out var cached))
+            if (container.HoldsImage)
             {
+                var cached = engine.Images[container.Spec.Image];
                 cached.Users--;
+                cached.LastUsedTicks = now;
             }
         }
 
@@ -67,7 +73,6 @@ public sealed class SimulatedContainers
         engine.Allocated = ResourceAmount.Zero;
 
         // A pull in progress dies with the engine; a completed one is on disk.
-        var now = _simulation.Now.Ticks;
         foreach (var (name, cached) in engine.Images.ToArray())
         {
             if (cached.AvailableAtTicks > now)
@@ -107,6 +112,9 @@ public sealed class SimulatedContainers
         public ContainerSpec Spec { get; } = spec;
 
         public ContainerStatus Status { get; set; } = ContainerStatus.Starting;
+
+        /// <summary>Whether the container counts as a user of its cached image (not for containers that failed before a pull).</summary>
+        public bool HoldsImage { get; set; }
     }
 
     private sealed class HostEngine : IContainerRuntime
@@ -200,6 +208,7 @@ public sealed class SimulatedContainers
             }
 
             cached.Users++;
+            Containers[id.Value].HoldsImage = true;
             var start = (image.StartSeconds ?? options.StartSeconds).Sample(_random);
             var runningAt = Math.Max(Now, cached.AvailableAtTicks) + TimeSpan.FromSeconds(start).Ticks;
             _owner._simulation.ScheduleNodeInput(runningAt, _node, (node, context) => OnStarted(node, context, id, image));
@@ -284,8 +293,9 @@ public sealed class SimulatedContainers
             }
 
             Allocated -= state.Spec.Limits;
-            if (Images.TryGetValue(state.Spec.Image, out var cached))
+            if (state.HoldsImage)
             {
+                var cached = Images[state.Spec.Image];
                 cached.Users--;
                 cached.LastUsedTicks = Now;
             }
@@ -297,6 +307,18 @@ public sealed class SimulatedContainers
         private bool MakeRoom(long bytes)
         {
             if (bytes > _host.DiskBytes)
+            {
+                return false;
+            }
+
+            // Evict only when evicting every unused image would make enough room: a failed attempt removes nothing.
+            var evictable = 0L;
+            foreach (var cached in Images.Values)
+            {
+                evictable += cached.Users == 0 && cached.AvailableAtTicks <= Now ? cached.SizeBytes : 0;
+            }
+
+            if (DiskUsed - evictable + bytes > _host.DiskBytes)
             {
                 return false;
             }

@@ -162,6 +162,11 @@ public sealed class AvailabilityTrace
         {
             var start = (interval.StartSeconds - StartSeconds) / 3600;
             var end = (interval.EndSeconds - StartSeconds) / 3600;
+            if (end <= start)
+            {
+                continue; // an empty row: nothing to replay
+            }
+
             if (start > time)
             {
                 yield return new AvailabilityInterval(false, time, start);
@@ -175,17 +180,21 @@ public sealed class AvailabilityTrace
     }
 
     /// <summary>
-    /// Lengths in hours of the up (or down) intervals that the trace saw whole: intervals touching the trace's first
-    /// or last instant are censored (the host was already up, or still up) and left out, as is usual when fitting.
+    /// Lengths in hours of the up (or down) intervals that were seen whole, for fitting. An interval is censored —
+    /// the host may have been in that state before or after — and left out when it is its host's first or last
+    /// interval, or borders a gap in its host's record.
     /// </summary>
     public List<double> CompleteIntervalHours(bool up)
     {
         var lengths = new List<double>();
         foreach (var host in Hosts)
         {
-            foreach (var interval in host.Intervals)
+            var intervals = host.Intervals;
+            for (var i = 1; i < intervals.Count - 1; i++)
             {
-                if (interval.Up == up && interval.StartSeconds > StartSeconds && interval.EndSeconds < EndSeconds && interval.Seconds > 0)
+                var interval = intervals[i];
+                if (interval.Up == up && interval.Seconds > 0 &&
+                    intervals[i - 1].EndSeconds == interval.StartSeconds && intervals[i + 1].StartSeconds == interval.EndSeconds)
                 {
                     lengths.Add(interval.Seconds / 3600);
                 }
@@ -195,14 +204,25 @@ public sealed class AvailabilityTrace
         return lengths;
     }
 
-    /// <summary>Share of recorded host-time that was up.</summary>
+    /// <summary>
+    /// Share of host-time up, each host counted from its first to its last recorded instant, with gaps between
+    /// its rows counted as down (as <see cref="TimelineOf"/> replays them).
+    /// </summary>
     public double Availability()
     {
         double up = 0, total = 0;
-        foreach (var interval in Hosts.SelectMany(h => h.Intervals))
+        foreach (var host in Hosts)
         {
-            total += interval.Seconds;
-            up += interval.Up ? interval.Seconds : 0;
+            if (host.Intervals.Count == 0)
+            {
+                continue;
+            }
+
+            total += host.Intervals[^1].EndSeconds - host.Intervals[0].StartSeconds;
+            foreach (var interval in host.Intervals)
+            {
+                up += interval.Up ? interval.Seconds : 0;
+            }
         }
 
         return total > 0 ? up / total : double.NaN;

@@ -11,6 +11,8 @@ internal sealed class ContainerNode : INode
 {
     public List<(TimeSpan At, ContainerEvent Event)> Events { get; } = [];
 
+    public Action<ContainerEvent>? OnEvent { get; init; }
+
     public void OnStart(NodeContext context)
     {
     }
@@ -23,8 +25,11 @@ internal sealed class ContainerNode : INode
     {
     }
 
-    public void OnContainerEvent(NodeContext context, ContainerEvent containerEvent) =>
+    public void OnContainerEvent(NodeContext context, ContainerEvent containerEvent)
+    {
         Events.Add((context.TimeProvider.GetElapsedTime(0), containerEvent));
+        OnEvent?.Invoke(containerEvent);
+    }
 }
 
 public sealed class SimulatedContainersTests
@@ -192,58 +197,99 @@ public sealed class SimulatedContainersTests
         }
     }
 
-    [Property(MaxTest = 100)]
-    public void Admitted_limits_never_exceed_the_hosts_caps(ulong seed, byte[] script)
+    [Property(MaxTest = 100, Replay = "(4242,17)")]
+    public void Admitted_limits_never_exceed_the_caps_and_match_the_live_containers(ulong seed, byte[] script)
     {
-        // Random runs, stops and crashes: Allocated always equals the limits of the live containers and fits the caps.
+        // A model of the live containers, kept from the runtime's answers and events: Allocated must always equal
+        // the sum of their limits and fit the caps, and each image's user count must equal its live containers.
         var host = new SimulatedHost(new ResourceAmount(2, 2L << 30), 10_000 * Mb, 50e6);
-        var (simulation, containers, node, _) = Setup(host, seed);
-        using (simulation)
+        using var simulation = new Simulation(new SimulationOptions { Seed = seed });
+        var containers = simulation.EnableContainers(Options(host));
+        var live = new Dictionary<ContainerId, ContainerSpec>();
+        ContainerNode NewNode() => new() { OnEvent = e => { if (e.Kind != ContainerEventKind.Started) { live.Remove(e.Container); } } };
+        var node = simulation.AddNode(NewNode());
+        simulation.RunFor(TimeSpan.FromMilliseconds(1));
+        var images = new[] { "web:1", "job:1", "flaky:1", "missing" };
+        foreach (var step in script)
         {
-            var live = new List<ContainerId>();
-            var images = new[] { "web:1", "job:1", "flaky:1", "missing" };
-            foreach (var step in script)
+            var runtime = containers.RuntimeOf(node);
+            switch (step % 8)
             {
-                var runtime = containers.RuntimeOf(node);
-                switch (step % 8)
-                {
-                    case < 5:
-                        var limits = new ResourceAmount(0.25 * (1 + (step % 4)), (128L << 20) * (1 + (step / 8 % 8)));
-                        var fits = (runtime.Allocated + limits).FitsWithin(runtime.Capacity);
-                        var admitted = false;
-                        simulation.ScheduleOnNode(TimeSpan.Zero, node, c => admitted = c.Containers.TryRun(new ContainerSpec(images[step / 64], limits), out _));
-                        simulation.RunFor(TimeSpan.Zero);
-                        Assert.Equal(fits, admitted);
-                        break;
-                    case 5:
-                        simulation.ScheduleOnNode(TimeSpan.Zero, node, c =>
+                case < 5:
+                    var spec = new ContainerSpec(images[step / 64], new ResourceAmount(0.25 * (1 + (step % 4)), (128L << 20) * (1 + (step / 8 % 8))));
+                    var fits = (runtime.Allocated + spec.Limits).FitsWithin(runtime.Capacity);
+                    var admitted = false;
+                    simulation.ScheduleOnNode(TimeSpan.Zero, node, c =>
+                    {
+                        admitted = c.Containers.TryRun(spec, out var id);
+                        if (admitted)
                         {
-                            for (var id = 1; id < 300; id++)
-                            {
-                                if (c.Containers.GetStatus(new ContainerId(id)) == ContainerStatus.Running)
-                                {
-                                    c.Containers.Stop(new ContainerId(id));
-                                    break;
-                                }
-                            }
-                        });
-                        break;
-                    case 6:
-                        simulation.Crash(node);
-                        simulation.Restart(node, new ContainerNode());
-                        break;
-                    default:
-                        simulation.RunFor(TimeSpan.FromSeconds(step % 50));
-                        break;
-                }
+                            live.Add(id, spec);
+                        }
+                    });
+                    simulation.RunFor(TimeSpan.Zero);
+                    Assert.Equal(fits, admitted);
+                    break;
+                case 5:
+                    // Stop any live container, starting or running.
+                    if (live.Count > 0)
+                    {
+                        var victim = live.Keys.OrderBy(k => k.Value).ElementAt(step / 8 % live.Count);
+                        simulation.ScheduleOnNode(TimeSpan.Zero, node, c => c.Containers.Stop(victim));
+                        simulation.RunFor(TimeSpan.Zero);
+                    }
 
-                var allocated = containers.RuntimeOf(node).Allocated;
-                Assert.True(allocated.FitsWithin(host.Capacity), $"allocated {allocated} exceeds {host.Capacity} (seed {seed})");
-                Assert.True(allocated.Cpus >= -1e-9 && allocated.MemoryBytes >= 0);
+                    break;
+                case 6:
+                    simulation.Crash(node);
+                    live.Clear();
+                    simulation.Restart(node, NewNode());
+                    simulation.RunFor(TimeSpan.Zero);
+                    break;
+                default:
+                    simulation.RunFor(TimeSpan.FromSeconds(step % 50));
+                    break;
             }
 
-            simulation.RunFor(TimeSpan.FromHours(2));
-            Assert.True(containers.RuntimeOf(node).Allocated.FitsWithin(host.Capacity));
+            Check();
+        }
+
+        simulation.RunFor(TimeSpan.FromHours(2));
+        Check();
+
+        void Check()
+        {
+            var allocated = containers.RuntimeOf(node).Allocated;
+            var expected = live.Values.Aggregate(ResourceAmount.Zero, (sum, s) => sum + s.Limits);
+            Assert.True(allocated.FitsWithin(host.Capacity), $"allocated {allocated} exceeds {host.Capacity} (seed {seed})");
+            Assert.Equal(expected.MemoryBytes, allocated.MemoryBytes);
+            Assert.Equal(expected.Cpus, allocated.Cpus, 1e-9);
+            Assert.Equal(live.Count, containers.CountOn(node));
+            foreach (var image in images.Take(3))
+            {
+                var users = containers.ImageUsersOn(node, image);
+                var holders = live.Values.Count(s => s.Image == image);
+                Assert.True(users == holders || (users == -1 && holders == 0), $"{image}: {users} users, {holders} live containers (seed {seed})");
+            }
+        }
+    }
+
+    [Fact]
+    public void A_container_that_fails_does_not_release_an_image_another_container_uses()
+    {
+        // A tiny disk: big:1 cannot be pulled. A stop of the failed container must not touch web:1's user count.
+        var (simulation, containers, node, _) = Setup(new SimulatedHost(new ResourceAmount(4, 4L << 30), 200 * Mb, 1e9));
+        using (simulation)
+        {
+            Run(simulation, node, "web:1");
+            var failing = Run(simulation, node, "nope:1");
+            simulation.ScheduleOnNode(TimeSpan.FromMilliseconds(50), node, c => c.Containers.Stop(failing));
+            simulation.RunFor(TimeSpan.FromSeconds(30));
+            Assert.Equal(1, containers.ImageUsersOn(node, "web:1"));
+            Run(simulation, node, "big:1"); // 600 MB > 200 MB: refused without evicting anything
+            simulation.RunFor(TimeSpan.FromSeconds(5));
+            Assert.True(containers.HasImage(node, "web:1"));
+            Assert.Equal(0, containers.Statistics.Evictions);
         }
     }
 

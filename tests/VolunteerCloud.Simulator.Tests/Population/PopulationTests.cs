@@ -85,3 +85,17 @@ public sealed class PopulationTests
         Assert.Contains("Regions", Assert.Throws<ArgumentException>(() => VolunteerPopulation.Generate(1, 0, options)).Message);
     }
 }
+
+public sealed class PopulationPinTests
+{
+    [Fact]
+    public void The_first_volunteer_of_seed_1_is_pinned_so_a_library_upgrade_that_changes_populations_is_noticed()
+    {
+        // Populations come from Bogus (System.Random seeded per volunteer): an upgrade of either could change them.
+        var p = VolunteerPopulation.Generate(1, 0);
+        Assert.Equal(
+            "Europe 1 cores 32 GiB 28.0 GB 14.984 GFLOPS 34.2 Mbit/s 1 0.5 0.9 17-7",
+            string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"{p.Region} {p.Cores} cores {p.MemoryBytes >> 30} GiB {p.DiskBytes / 1e9:0.0} GB {p.Gflops:0.000} GFLOPS {p.DownloadBitsPerSecond / 1e6:0.0} Mbit/s {p.CpuShare} {p.MemoryShare} {p.DiskShare} {p.AllowedFromHour}-{p.AllowedToHour}"));
+    }
+}
