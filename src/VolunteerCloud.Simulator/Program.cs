@@ -4,6 +4,7 @@ using VolunteerCloud.Simulator.Cli;
 var root = new RootCommand("vcsim: the VolunteerCloud discrete-event simulator and experiment runner.");
 root.Subcommands.Add(BenchCommands.Create());
 root.Subcommands.Add(MembershipCommands.Create());
+root.Subcommands.Add(PlacementCommands.Create());
 foreach (var command in ChurnCommands.Create())
 {
     root.Subcommands.Add(command);

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using VolunteerCloud;
 using VolunteerCloud.Membership;
 using VolunteerCloud.Membership.Swim;
+using VolunteerCloud.Placement;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -11,7 +12,7 @@ public static class VolunteerCloudServiceCollectionExtensions
 {
     /// <summary>
     /// Adds VolunteerCloud's strategies. Each <c>Use*</c> call in <paramref name="configure"/> replaces one
-    /// default; the defaults (SWIM membership, ...) are added with TryAdd after it, so only what was not chosen
+    /// default; the defaults (SWIM membership, power-of-two-choices placement) are added with TryAdd after it, so only what was not chosen
     /// falls back to them.
     /// </summary>
     /// <example><code>
@@ -24,6 +25,7 @@ public static class VolunteerCloudServiceCollectionExtensions
         services.AddOptions<SwimOptions>().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SwimOptions>, SelfValidatingOptionsValidator<SwimOptions>>());
         services.TryAddSingleton<IMembershipProtocolFactory>(sp => new SwimMembershipFactory(sp.GetRequiredService<IOptions<SwimOptions>>().Value));
+        services.TryAddSingleton<IPlacementStrategyFactory>(new PlacementStrategyFactory(() => new PowerOfChoicesPlacement(2)));
         return services;
     }
 }

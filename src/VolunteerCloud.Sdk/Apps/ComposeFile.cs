@@ -1,0 +1,683 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text;
+using VolunteerCloud.Containers;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace VolunteerCloud.Apps;
+
+/// <summary>A Compose file could not be used: the message names the file, line, column and key.</summary>
+public sealed class ComposeException : FormatException
+{
+    /// <summary>Creates the exception.</summary>
+    public ComposeException(string source, int line, int column, string path, string problem)
+        : base(line > 0 ? $"{source}:{line}:{column}: {path}: {problem}" : $"{source}: {path}: {problem}")
+    {
+        Line = line;
+        Column = column;
+        Path = path;
+        Problem = problem;
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public ComposeException()
+        : this("compose", 0, 0, "", "invalid Compose file")
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public ComposeException(string message)
+        : this("compose", 0, 0, "", message)
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public ComposeException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+        Path = "";
+        Problem = message;
+    }
+
+    /// <summary>1-based line of the offending key or value (0 when unknown).</summary>
+    public int Line { get; }
+
+    /// <summary>1-based column.</summary>
+    public int Column { get; }
+
+    /// <summary>The key's path, e.g. <c>services.web.deploy.replicas</c>.</summary>
+    public string Path { get; }
+
+    /// <summary>What is wrong.</summary>
+    public string Problem { get; }
+}
+
+/// <summary>
+/// Reads the subset of the Compose Specification that VolunteerCloud runs. Every service becomes an
+/// <see cref="AppSpec"/> named after it. Supported keys:
+/// <list type="bullet">
+/// <item><description>top level: <c>services</c>, <c>name</c>, <c>version</c> (obsolete in the specification and
+/// ignored, as Compose does), extension fields <c>x-*</c> (ignored, as the specification says);</description></item>
+/// <item><description>service: <c>image</c> (required), <c>command</c> (string or list), <c>environment</c> (map or
+/// <c>KEY=value</c> list), <c>ports</c> (<c>"80"</c>, <c>"8080:80"</c>, <c>"8080:80/udp"</c>, or the long form with
+/// <c>target</c>, <c>published</c>, <c>protocol</c>), <c>healthcheck</c> (<c>test</c>, <c>interval</c>,
+/// <c>timeout</c>, <c>retries</c>, <c>start_period</c>, <c>disable</c>), <c>restart</c>, <c>deploy.replicas</c>,
+/// <c>deploy.resources.limits.cpus</c> and <c>.memory</c>, and <c>x-volunteercloud.availability</c> (an
+/// availability target);</description></item>
+/// </list>
+/// Any other key is an error naming the key and its line — nothing is silently ignored.
+/// </summary>
+public static class ComposeFile
+{
+    private static readonly Dictionary<string, string> Hints = new(StringComparer.Ordinal)
+    {
+        ["build"] = "VolunteerCloud runs images only: build the image, push it to a registry and give it as 'image'",
+        ["volumes"] = "volunteers' machines are never mounted into containers, and replicas move between hosts: keep state in a service outside the cluster",
+        ["privileged"] = "containers never run privileged on a volunteer's machine",
+        ["cap_add"] = "containers run with a fixed minimal capability set",
+        ["network_mode"] = "containers never share the volunteer's host network",
+        ["devices"] = "containers get no access to the volunteer's devices",
+        ["depends_on"] = "apps start independently and must retry their dependencies (Twelve-Factor backing services)",
+        ["container_name"] = "replicas are named by VolunteerCloud",
+        ["links"] = "apps find each other through their published ports",
+    };
+
+    /// <summary>Reads a Compose file.</summary>
+    /// <exception cref="ComposeException">The file uses an unsupported key or an invalid value.</exception>
+    public static IReadOnlyList<AppSpec> Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        using var reader = new StreamReader(path);
+        return Parse(reader, path);
+    }
+
+    /// <summary>Parses Compose YAML.</summary>
+    /// <param name="reader">The text.</param>
+    /// <param name="source">A name for error messages (the file name).</param>
+    /// <exception cref="ComposeException">The text is not YAML, uses an unsupported key or an invalid value.</exception>
+    public static IReadOnlyList<AppSpec> Parse(TextReader reader, string source = "compose.yaml")
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(reader);
+        }
+        catch (YamlException e)
+        {
+            throw new ComposeException(source, (int)e.Start.Line, (int)e.Start.Column, "(file)", $"not valid YAML: {e.InnerException?.Message ?? e.Message}");
+        }
+
+        if (stream.Documents.Count != 1)
+        {
+            throw new ComposeException(source, 0, 0, "(file)", $"expected one YAML document, found {stream.Documents.Count}");
+        }
+
+        var parser = new Parser(source);
+        return parser.File(stream.Documents[0].RootNode);
+    }
+
+    private sealed class Parser(string source)
+    {
+        public List<AppSpec> File(YamlNode root)
+        {
+            var top = Mapping(root, "(file)");
+            YamlMappingNode? services = null;
+            foreach (var (key, value) in Entries(top, ""))
+            {
+                switch (key)
+                {
+                    case "services":
+                        services = Mapping(value, key);
+                        break;
+                    case "name":
+                    case "version":
+                        Scalar(value, key);
+                        break;
+                    default:
+                        if (!key.StartsWith("x-", StringComparison.Ordinal))
+                        {
+                            Unsupported(top, key, key);
+                        }
+
+                        break;
+                }
+            }
+
+            if (services is null)
+            {
+                throw Error(root, "(file)", "no 'services': a Compose file for VolunteerCloud needs at least one service");
+            }
+
+            var apps = new List<AppSpec>();
+            foreach (var (keyNode, service) in services.Children)
+            {
+                var name = Scalar(keyNode, "services.(key)");
+                try
+                {
+                    _ = new AppSpec(name, "image"); // the name alone, reported at its own line
+                }
+                catch (ArgumentException e)
+                {
+                    throw Error(keyNode, $"services.{name}", e.Message.Split(" (Parameter", 2)[0]);
+                }
+
+                apps.Add(Service(name, service, $"services.{name}"));
+            }
+
+            if (apps.Count == 0)
+            {
+                throw Error(services, "services", "no services defined");
+            }
+
+            return apps;
+        }
+
+        private AppSpec Service(string name, YamlNode node, string path)
+        {
+            var map = Mapping(node, path);
+            string? image = null;
+            var command = ImmutableArray<string>.Empty;
+            var environment = ImmutableSortedDictionary<string, string>.Empty.WithComparers(StringComparer.Ordinal);
+            var ports = ImmutableArray<PortBinding>.Empty;
+            HealthCheckSpec? health = null;
+            var restart = RestartPolicy.Always;
+            var replicas = 1;
+            var limits = AppSpec.DefaultLimits;
+            double? availability = null;
+            foreach (var (key, value) in Entries(map, path))
+            {
+                var at = $"{path}.{key}";
+                switch (key)
+                {
+                    case "image":
+                        image = Scalar(value, at);
+                        break;
+                    case "command":
+                        command = value is YamlSequenceNode list ? [.. list.Children.Select((c, i) => Scalar(c, $"{at}[{i}]"))] : SplitCommand(value, at);
+                        break;
+                    case "environment":
+                        environment = Environment(value, at);
+                        break;
+                    case "ports":
+                        ports = Ports(value, at);
+                        break;
+                    case "healthcheck":
+                        health = HealthCheck(value, at);
+                        break;
+                    case "restart":
+                        restart = Scalar(value, at) switch
+                        {
+                            "always" => RestartPolicy.Always,
+                            "on-failure" => RestartPolicy.OnFailure,
+                            "no" => RestartPolicy.No,
+                            "unless-stopped" => RestartPolicy.UnlessStopped,
+                            var other => throw Error(value, at, $"'{other}' is not a restart policy (no, always, on-failure, unless-stopped)"),
+                        };
+                        break;
+                    case "deploy":
+                        (replicas, limits) = Deploy(value, at, replicas, limits);
+                        break;
+                    case "x-volunteercloud":
+                        foreach (var (xKey, xValue) in Entries(Mapping(value, at), at))
+                        {
+                            if (xKey != "availability")
+                            {
+                                Unsupported((YamlMappingNode)value, xKey, $"{at}.{xKey}");
+                            }
+
+                            availability = Number(xValue, $"{at}.availability");
+                            if (!(availability is > 0 and < 1))
+                            {
+                                throw Error(xValue, $"{at}.availability", "an availability target lies strictly between 0 and 1, e.g. 0.999");
+                            }
+                        }
+
+                        break;
+                    default:
+                        if (!key.StartsWith("x-", StringComparison.Ordinal))
+                        {
+                            Unsupported(map, key, at);
+                        }
+
+                        break;
+                }
+            }
+
+            if (image is null)
+            {
+                throw Error(node, path, "no 'image': VolunteerCloud runs plain Docker images, give one (e.g. image: nginx:1.27)");
+            }
+
+            try
+            {
+                return new AppSpec(name, image)
+                {
+                    Command = command,
+                    Environment = environment,
+                    Ports = ports,
+                    HealthCheck = health,
+                    Restart = restart,
+                    Replicas = replicas,
+                    Limits = limits,
+                    AvailabilityTarget = availability,
+                };
+            }
+            catch (ArgumentException e)
+            {
+                throw Error(node, path, e.Message.Split(" (Parameter", 2)[0]);
+            }
+        }
+
+        private (int Replicas, ResourceAmount Limits) Deploy(YamlNode node, string path, int replicas, ResourceAmount limits)
+        {
+            foreach (var (key, value) in Entries(Mapping(node, path), path))
+            {
+                var at = $"{path}.{key}";
+                switch (key)
+                {
+                    case "replicas":
+                        var n = Number(value, at);
+                        if (n < 0 || n != Math.Floor(n) || n > 10_000)
+                        {
+                            throw Error(value, at, "replicas must be a whole number from 0 to 10000");
+                        }
+
+                        replicas = (int)n;
+                        break;
+                    case "resources":
+                        foreach (var (rKey, rValue) in Entries(Mapping(value, at), at))
+                        {
+                            if (rKey != "limits")
+                            {
+                                Unsupported((YamlMappingNode)value, rKey, $"{at}.{rKey}");
+                            }
+
+                            foreach (var (lKey, lValue) in Entries(Mapping(rValue, $"{at}.limits"), $"{at}.limits"))
+                            {
+                                var lAt = $"{at}.limits.{lKey}";
+                                switch (lKey)
+                                {
+                                    case "cpus":
+                                        var cpus = Number(lValue, lAt);
+                                        if (!(cpus > 0) || cpus > 1024)
+                                        {
+                                            throw Error(lValue, lAt, "cpus must be a positive number of cores, e.g. '0.5'");
+                                        }
+
+                                        limits = limits with { Cpus = cpus };
+                                        break;
+                                    case "memory":
+                                        limits = limits with { MemoryBytes = Bytes(lValue, lAt) };
+                                        break;
+                                    default:
+                                        Unsupported((YamlMappingNode)rValue, lKey, lAt);
+                                        break;
+                                }
+                            }
+                        }
+
+                        break;
+                    default:
+                        Unsupported((YamlMappingNode)node, key, at);
+                        break;
+                }
+            }
+
+            return (replicas, limits);
+        }
+
+        private ImmutableSortedDictionary<string, string> Environment(YamlNode node, string path)
+        {
+            var builder = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
+            if (node is YamlSequenceNode list)
+            {
+                for (var i = 0; i < list.Children.Count; i++)
+                {
+                    var item = Scalar(list.Children[i], $"{path}[{i}]");
+                    var equals = item.IndexOf('=', StringComparison.Ordinal);
+                    if (equals <= 0)
+                    {
+                        throw Error(list.Children[i], $"{path}[{i}]", $"'{item}' has no value: write NAME=value (values are not taken from the shell that deploys)");
+                    }
+
+                    Add(builder, item[..equals], item[(equals + 1)..], list.Children[i], path);
+                }
+            }
+            else
+            {
+                foreach (var (key, value) in Entries(Mapping(node, path), path))
+                {
+                    if (value is YamlScalarNode { Value: null or "" or "~" or "null" } && value.Tag.IsEmpty && ((YamlScalarNode)value).Style == ScalarStyle.Plain)
+                    {
+                        throw Error(value, $"{path}.{key}", "has no value: give one (values are not taken from the shell that deploys)");
+                    }
+
+                    Add(builder, key, Scalar(value, $"{path}.{key}"), value, path);
+                }
+            }
+
+            return builder.ToImmutable();
+        }
+
+        private void Add(ImmutableSortedDictionary<string, string>.Builder builder, string key, string value, YamlNode node, string path)
+        {
+            if (!builder.TryAdd(key, value))
+            {
+                throw Error(node, $"{path}.{key}", "is set twice");
+            }
+        }
+
+        private ImmutableArray<PortBinding> Ports(YamlNode node, string path)
+        {
+            if (node is not YamlSequenceNode list)
+            {
+                throw Error(node, path, "ports is a list, e.g. [\"8080:80\"]");
+            }
+
+            var ports = ImmutableArray.CreateBuilder<PortBinding>();
+            for (var i = 0; i < list.Children.Count; i++)
+            {
+                var at = $"{path}[{i}]";
+                var item = list.Children[i];
+                if (item is YamlMappingNode map)
+                {
+                    int target = 0, published = 0;
+                    var protocol = "tcp";
+                    foreach (var (key, value) in Entries(map, at))
+                    {
+                        switch (key)
+                        {
+                            case "target":
+                                target = Port(Scalar(value, $"{at}.target"), value, $"{at}.target");
+                                break;
+                            case "published":
+                                published = Port(Scalar(value, $"{at}.published"), value, $"{at}.published");
+                                break;
+                            case "protocol":
+                                protocol = Protocol(Scalar(value, $"{at}.protocol"), value, $"{at}.protocol");
+                                break;
+                            default:
+                                Unsupported(map, key, $"{at}.{key}");
+                                break;
+                        }
+                    }
+
+                    if (target == 0)
+                    {
+                        throw Error(item, at, "the long port form needs 'target'");
+                    }
+
+                    ports.Add(new PortBinding(target, published, protocol));
+                    continue;
+                }
+
+                var text = Scalar(item, at);
+                var slash = text.Split('/');
+                if (slash.Length > 2)
+                {
+                    throw Error(item, at, $"'{text}' is not a port: use CONTAINER, HOST:CONTAINER or HOST:CONTAINER/udp");
+                }
+
+                var proto = slash.Length == 2 ? Protocol(slash[1], item, at) : "tcp";
+                var parts = slash[0].Split(':');
+                switch (parts.Length)
+                {
+                    case 1:
+                        ports.Add(new PortBinding(Port(parts[0], item, at), 0, proto));
+                        break;
+                    case 2:
+                        ports.Add(new PortBinding(Port(parts[1], item, at), Port(parts[0], item, at), proto));
+                        break;
+                    default:
+                        throw Error(item, at, $"'{text}': binding to a host IP or a port range is not supported; use HOST:CONTAINER");
+                }
+            }
+
+            return ports.ToImmutable();
+        }
+
+        private int Port(string text, YamlNode node, string path) =>
+            int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is > 0 and <= 65535
+                ? port
+                : throw Error(node, path, $"'{text}' is not a port number (1–65535)");
+
+        private string Protocol(string text, YamlNode node, string path) =>
+            text is "tcp" or "udp" ? text : throw Error(node, path, $"'{text}' is not a protocol (tcp or udp)");
+
+        private HealthCheckSpec? HealthCheck(YamlNode node, string path)
+        {
+            var map = Mapping(node, path);
+            HealthCheckSpec? spec = null;
+            var disabled = false;
+            ImmutableArray<string>? test = null;
+            TimeSpan? interval = null, timeout = null, start = null;
+            int? retries = null;
+            foreach (var (key, value) in Entries(map, path))
+            {
+                var at = $"{path}.{key}";
+                switch (key)
+                {
+                    case "test":
+                        test = value is YamlSequenceNode list
+                            ? [.. list.Children.Select((c, i) => Scalar(c, $"{at}[{i}]"))]
+                            : ["CMD-SHELL", Scalar(value, at)];
+                        if (test.Value.Length == 0 || test.Value[0] is not ("CMD" or "CMD-SHELL" or "NONE"))
+                        {
+                            throw Error(value, at, "test is a string, or a list starting with CMD, CMD-SHELL or NONE");
+                        }
+
+                        break;
+                    case "interval":
+                        interval = Duration(value, at);
+                        break;
+                    case "timeout":
+                        timeout = Duration(value, at);
+                        break;
+                    case "start_period":
+                        start = Duration(value, at);
+                        break;
+                    case "retries":
+                        var r = Number(value, at);
+                        retries = r >= 1 && r == Math.Floor(r) && r <= 1000 ? (int)r : throw Error(value, at, "retries is a whole number from 1 to 1000");
+                        break;
+                    case "disable":
+                        disabled = Scalar(value, at) switch
+                        {
+                            "true" => true,
+                            "false" => false,
+                            var other => throw Error(value, at, $"'{other}' is not true or false"),
+                        };
+                        break;
+                    default:
+                        Unsupported(map, key, at);
+                        break;
+                }
+            }
+
+            if (disabled || test is { } t && t[0] == "NONE")
+            {
+                return null;
+            }
+
+            if (test is null)
+            {
+                throw Error(node, path, "a health check needs 'test'");
+            }
+
+            spec = new HealthCheckSpec(test.Value);
+            return spec with
+            {
+                Interval = interval ?? spec.Interval,
+                Timeout = timeout ?? spec.Timeout,
+                StartPeriod = start ?? spec.StartPeriod,
+                Retries = retries ?? spec.Retries,
+            };
+        }
+
+        private ImmutableArray<string> SplitCommand(YamlNode node, string path)
+        {
+            // Shell-like splitting as Compose does for the string form: white space separates words, quotes group them.
+            var text = Scalar(node, path);
+            var words = ImmutableArray.CreateBuilder<string>();
+            var word = new StringBuilder();
+            var inWord = false;
+            char? quote = null;
+            for (var i = 0; i < text.Length; i++)
+            {
+                var c = text[i];
+                if (quote is { } q)
+                {
+                    if (c == q)
+                    {
+                        quote = null;
+                    }
+                    else if (c == '\\' && q == '"' && i + 1 < text.Length && text[i + 1] is '"' or '\\')
+                    {
+                        word.Append(text[++i]);
+                    }
+                    else
+                    {
+                        word.Append(c);
+                    }
+                }
+                else if (c is '"' or '\'')
+                {
+                    quote = c;
+                    inWord = true;
+                }
+                else if (char.IsWhiteSpace(c))
+                {
+                    if (inWord)
+                    {
+                        words.Add(word.ToString());
+                        word.Clear();
+                        inWord = false;
+                    }
+                }
+                else
+                {
+                    word.Append(c == '\\' && i + 1 < text.Length ? text[++i] : c);
+                    inWord = true;
+                }
+            }
+
+            if (quote is not null)
+            {
+                throw Error(node, path, "has an unclosed quote");
+            }
+
+            if (inWord)
+            {
+                words.Add(word.ToString());
+            }
+
+            return words.ToImmutable();
+        }
+
+        private TimeSpan Duration(YamlNode node, string path)
+        {
+            // Compose durations: 1h30m, 10s, 500ms, 2us (units h, m, s, ms, us), or a bare number of seconds.
+            var text = Scalar(node, path);
+            if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var bare) && bare >= 0)
+            {
+                return TimeSpan.FromSeconds(bare);
+            }
+
+            var total = TimeSpan.Zero;
+            var i = 0;
+            while (i < text.Length)
+            {
+                var start = i;
+                while (i < text.Length && (char.IsAsciiDigit(text[i]) || text[i] == '.'))
+                {
+                    i++;
+                }
+
+                var unitStart = i;
+                while (i < text.Length && char.IsAsciiLetter(text[i]))
+                {
+                    i++;
+                }
+
+                if (!double.TryParse(text.AsSpan(start, unitStart - start), NumberStyles.Float, CultureInfo.InvariantCulture, out var amount))
+                {
+                    throw Error(node, path, $"'{text}' is not a duration, e.g. 30s, 1m30s, 500ms");
+                }
+
+                total += text[unitStart..i] switch
+                {
+                    "h" => TimeSpan.FromHours(amount),
+                    "m" => TimeSpan.FromMinutes(amount),
+                    "s" => TimeSpan.FromSeconds(amount),
+                    "ms" => TimeSpan.FromMilliseconds(amount),
+                    "us" => TimeSpan.FromMicroseconds(amount),
+                    _ => throw Error(node, path, $"'{text}' is not a duration, e.g. 30s, 1m30s, 500ms"),
+                };
+            }
+
+            return text.Length > 0 ? total : throw Error(node, path, "is empty");
+        }
+
+        private long Bytes(YamlNode node, string path)
+        {
+            // Compose byte values: a number of bytes, or a number with b, k, kb, m, mb, g, gb (powers of 1024).
+            var text = Scalar(node, path).ToLowerInvariant();
+            var digits = text.TakeWhile(c => char.IsAsciiDigit(c) || c == '.').Count();
+            var multiplier = text[digits..] switch
+            {
+                "" or "b" => 1L,
+                "k" or "kb" => 1L << 10,
+                "m" or "mb" => 1L << 20,
+                "g" or "gb" => 1L << 30,
+                _ => 0L,
+            };
+            if (multiplier == 0 || !double.TryParse(text.AsSpan(0, digits), NumberStyles.Float, CultureInfo.InvariantCulture, out var amount) || amount * multiplier < 4L << 20)
+            {
+                throw Error(node, path, $"'{text}' is not a memory size of at least 4m, e.g. 512m or 1g");
+            }
+
+            return (long)(amount * multiplier);
+        }
+
+        private double Number(YamlNode node, string path)
+        {
+            var text = Scalar(node, path);
+            return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value)
+                ? value
+                : throw Error(node, path, $"'{text}' is not a number");
+        }
+
+        private string Scalar(YamlNode node, string path) =>
+            node is YamlScalarNode scalar ? scalar.Value ?? string.Empty : throw Error(node, path, $"expected a single value, found a {Kind(node)}");
+
+        private YamlMappingNode Mapping(YamlNode node, string path) =>
+            node as YamlMappingNode ?? throw Error(node, path, $"expected a mapping (key: value lines), found a {Kind(node)}");
+
+        private IEnumerable<(string Key, YamlNode Value)> Entries(YamlMappingNode map, string path)
+        {
+            foreach (var (key, value) in map.Children)
+            {
+                var name = Scalar(key, path.Length == 0 ? "(key)" : $"{path}.(key)");
+                yield return (name, value);
+            }
+        }
+
+        private void Unsupported(YamlMappingNode map, string key, string path)
+        {
+            var node = map.Children.Keys.First(k => k is YamlScalarNode s && s.Value == key);
+            throw Error(node, path, Hints.TryGetValue(key, out var hint) ? $"not supported: {hint}" : "not supported by VolunteerCloud (see docs/apps.md for the supported subset)");
+        }
+
+        private ComposeException Error(YamlNode node, string path, string problem) =>
+            new(source, (int)node.Start.Line, (int)node.Start.Column, path, problem);
+
+        private static string Kind(YamlNode node) => node switch
+        {
+            YamlMappingNode => "mapping",
+            YamlSequenceNode => "list",
+            _ => "value",
+        };
+    }
+}
