@@ -9,6 +9,14 @@ public static class WireLength
     /// <summary>Bytes of a zig-zag LEB128 integer.</summary>
     public static int VarInt(long value) => VarUInt((ulong)((value << 1) ^ (value >> 63)));
 
+    /// <summary>Bytes of a string: its UTF-8 length, then the bytes.</summary>
+    public static int Text(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        var bytes = System.Text.Encoding.UTF8.GetByteCount(value);
+        return VarUInt((uint)bytes) + bytes;
+    }
+
     /// <summary>Bytes of a node id.</summary>
     public static int NodeId(NodeId node) => VarUInt((uint)node.Value);
 }

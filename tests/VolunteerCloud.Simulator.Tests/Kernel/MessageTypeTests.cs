@@ -1,3 +1,4 @@
+using VolunteerCloud.ControlPlane;
 using System.Reflection;
 using VolunteerCloud.Membership;
 using VolunteerCloud.Membership.Heartbeat;
@@ -28,6 +29,14 @@ public sealed class MessageTypeTests
             new HeartbeatDigest(new[] { new HeartbeatEntry(new NodeId(1), 946_684_800_000, ulong.MaxValue, false, Metadata), new HeartbeatEntry(new NodeId(2), 1, 0, true, default) }),
         ],
         [typeof(RegistryHeartbeat)] = [new RegistryHeartbeat(946_684_800, false, Metadata), new RegistryHeartbeat(uint.MaxValue, true, default)],
+        [typeof(StateEntries)] =
+        [
+            new StateEntries(default),
+            new StateEntries(new[] { new StateEntry("app/web", 1, new NodeId(3), false, new byte[] { 1, 2, 3 }), new StateEntry("é/ß", long.MaxValue, new NodeId(int.MaxValue), true, ReadOnlyMemory<byte>.Empty) }),
+        ],
+        [typeof(StateDigest)] = [new StateDigest(0, 0), new StateDigest(int.MaxValue, ulong.MaxValue)],
+        [typeof(StateSummary)] = [new StateSummary(default), new StateSummary(new[] { new StateStamp("node/1", -1, new NodeId(0)), new StateStamp("", 5, new NodeId(9)) })],
+        [typeof(StatePull)] = [new StatePull(default), new StatePull(new[] { "app/web", "" })],
         [typeof(RegistryView)] = [new RegistryView(1, 0, 0, 1, default), new RegistryView(uint.MaxValue, long.MaxValue, 2, 3, Members)],
     };
 

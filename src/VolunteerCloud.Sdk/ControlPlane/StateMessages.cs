@@ -1,0 +1,200 @@
+using VolunteerCloud.Wire;
+
+namespace VolunteerCloud.ControlPlane;
+
+/// <summary>
+/// One entry of the replicated state: a key, the value's bytes and its last-writer-wins stamp. A newer stamp
+/// (higher version, then higher writer id) replaces an older one everywhere; a deleted entry is kept as a
+/// tombstone so the deletion wins over older writes.
+/// </summary>
+/// <param name="Key">The key, e.g. <c>app/web</c> or <c>node/17</c>.</param>
+/// <param name="Version">The writer's version; the higher wins.</param>
+/// <param name="Writer">The node that wrote it; breaks ties between equal versions.</param>
+/// <param name="Deleted">A tombstone.</param>
+/// <param name="Value">The value's bytes (empty for a tombstone).</param>
+public readonly record struct StateEntry(string Key, long Version, NodeId Writer, bool Deleted, ReadOnlyMemory<byte> Value)
+{
+    /// <summary>The most bytes a value may have (64 KiB).</summary>
+    public const int MaxValueBytes = 64 * 1024;
+
+    /// <summary>Whether this entry's stamp beats <paramref name="other"/>'s.</summary>
+    public bool Supersedes(in StateEntry other) => Supersedes(other.Version, other.Writer);
+
+    /// <summary>Whether this entry's stamp beats (version, writer).</summary>
+    public bool Supersedes(long version, NodeId writer) => Version > version || (Version == version && Writer.Value > writer.Value);
+
+    /// <summary>Encoded size.</summary>
+    public int EncodedLength => WireLength.Text(Key) + WireLength.VarInt(Version) + WireLength.NodeId(Writer) + 1 + WireLength.VarUInt((uint)Value.Length) + Value.Length;
+
+    /// <inheritdoc />
+    public bool Equals(StateEntry other) =>
+        Key == other.Key && Version == other.Version && Writer == other.Writer && Deleted == other.Deleted && Value.Span.SequenceEqual(other.Value.Span);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => StringComparer.Ordinal.GetHashCode(Key) ^ (int)Version;
+
+    internal void Write(ref WireWriter writer)
+    {
+        writer.WriteString(Key);
+        writer.WriteVarInt64(Version);
+        writer.WriteNodeId(Writer);
+        writer.WriteBoolean(Deleted);
+        writer.WriteBytes(Value.Span);
+    }
+
+    internal static StateEntry Read(ref WireReader reader)
+    {
+        var key = reader.ReadString();
+        var version = reader.ReadVarInt64();
+        var writer = reader.ReadNodeId();
+        var deleted = reader.ReadBoolean();
+        var value = reader.ReadBytes();
+        if (value.Length > MaxValueBytes)
+        {
+            throw new WireFormatException($"A state value of {value.Length} bytes exceeds {MaxValueBytes}.");
+        }
+
+        if (deleted && value.Length > 0)
+        {
+            throw new WireFormatException("A tombstone carries no value.");
+        }
+
+        return new StateEntry(key, version, writer, deleted, value.ToArray());
+    }
+
+    internal static void WriteList(ref WireWriter writer, WireList<StateEntry> entries)
+    {
+        writer.WriteVarUInt32((uint)entries.Count);
+        foreach (var entry in entries.Items.Span)
+        {
+            entry.Write(ref writer);
+        }
+    }
+
+    internal static WireList<StateEntry> ReadList(ref WireReader reader, int maximum)
+    {
+        var count = reader.ReadCount(maximum, minimumElementBytes: 4);
+        var entries = new StateEntry[count];
+        for (var i = 0; i < count; i++)
+        {
+            entries[i] = Read(ref reader);
+        }
+
+        return entries;
+    }
+}
+
+/// <summary>A key's stamp, without its value: what anti-entropy compares.</summary>
+/// <param name="Key">The key.</param>
+/// <param name="Version">Its version.</param>
+/// <param name="Writer">Its writer.</param>
+public readonly record struct StateStamp(string Key, long Version, NodeId Writer);
+
+/// <summary>Entries, pushed by gossip or sent in answer to a summary or a pull. Type 64.</summary>
+/// <param name="Entries">The entries.</param>
+public readonly record struct StateEntries(WireList<StateEntry> Entries) : IWireMessage<StateEntries>
+{
+    /// <summary>The most entries one message may carry.</summary>
+    public const int MaxEntries = 65_536;
+
+    /// <inheritdoc />
+    public static MessageType MessageType => new(64);
+
+    /// <inheritdoc />
+    public void Write(ref WireWriter writer) => StateEntry.WriteList(ref writer, Entries);
+
+    /// <inheritdoc />
+    public static StateEntries Read(ref WireReader reader) => new(StateEntry.ReadList(ref reader, MaxEntries));
+}
+
+/// <summary>Anti-entropy, first step: the sender's entry count and the XOR of its entries' stamp hashes. Type 65.</summary>
+/// <param name="Count">Entries held (tombstones included).</param>
+/// <param name="Hash">XOR of every entry's stamp hash: equal states have equal hashes.</param>
+public readonly record struct StateDigest(int Count, ulong Hash) : IWireMessage<StateDigest>
+{
+    /// <inheritdoc />
+    public static MessageType MessageType => new(65);
+
+    /// <inheritdoc />
+    public void Write(ref WireWriter writer)
+    {
+        writer.WriteVarUInt32((uint)Count);
+        writer.WriteUInt64(Hash);
+    }
+
+    /// <inheritdoc />
+    public static StateDigest Read(ref WireReader reader)
+    {
+        var count = reader.ReadVarUInt32();
+        if (count > int.MaxValue)
+        {
+            throw new WireFormatException("Entry count out of range.");
+        }
+
+        return new StateDigest((int)count, reader.ReadUInt64());
+    }
+}
+
+/// <summary>Anti-entropy, second step: every stamp the sender holds, sent when digests differ. Type 66.</summary>
+/// <param name="Stamps">The sender's stamps.</param>
+public readonly record struct StateSummary(WireList<StateStamp> Stamps) : IWireMessage<StateSummary>
+{
+    /// <inheritdoc />
+    public static MessageType MessageType => new(66);
+
+    /// <inheritdoc />
+    public void Write(ref WireWriter writer)
+    {
+        writer.WriteVarUInt32((uint)Stamps.Count);
+        foreach (var stamp in Stamps.Items.Span)
+        {
+            writer.WriteString(stamp.Key);
+            writer.WriteVarInt64(stamp.Version);
+            writer.WriteNodeId(stamp.Writer);
+        }
+    }
+
+    /// <inheritdoc />
+    public static StateSummary Read(ref WireReader reader)
+    {
+        var count = reader.ReadCount(StateEntries.MaxEntries, minimumElementBytes: 3);
+        var stamps = new StateStamp[count];
+        for (var i = 0; i < count; i++)
+        {
+            stamps[i] = new StateStamp(reader.ReadString(), reader.ReadVarInt64(), reader.ReadNodeId());
+        }
+
+        return new StateSummary(stamps);
+    }
+}
+
+/// <summary>Anti-entropy, third step: the keys the sender wants (the receiver's are newer). Type 67.</summary>
+/// <param name="Keys">The keys.</param>
+public readonly record struct StatePull(WireList<string> Keys) : IWireMessage<StatePull>
+{
+    /// <inheritdoc />
+    public static MessageType MessageType => new(67);
+
+    /// <inheritdoc />
+    public void Write(ref WireWriter writer)
+    {
+        writer.WriteVarUInt32((uint)Keys.Count);
+        foreach (var key in Keys.Items.Span)
+        {
+            writer.WriteString(key);
+        }
+    }
+
+    /// <inheritdoc />
+    public static StatePull Read(ref WireReader reader)
+    {
+        var count = reader.ReadCount(StateEntries.MaxEntries, minimumElementBytes: 1);
+        var keys = new string[count];
+        for (var i = 0; i < count; i++)
+        {
+            keys[i] = reader.ReadString();
+        }
+
+        return new StatePull(keys);
+    }
+}

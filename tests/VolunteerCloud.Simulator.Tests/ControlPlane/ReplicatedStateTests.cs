@@ -1,0 +1,185 @@
+using FsCheck.Xunit;
+using VolunteerCloud.ControlPlane;
+using VolunteerCloud.Randomness;
+using VolunteerCloud.Simulator.Network;
+using VolunteerCloud.Wire;
+
+namespace VolunteerCloud.Simulator.Tests.ControlPlane;
+
+/// <summary>A node that only runs a replicated state; every other node is its peer.</summary>
+internal sealed class StateNode : INode
+{
+    public StateNode(NodeId self, Func<int> nodes, ReplicatedStateOptions? options = null)
+    {
+        State = new ReplicatedState(
+            self,
+            options ?? new ReplicatedStateOptions(),
+            random =>
+            {
+                var n = nodes();
+                if (n < 2)
+                {
+                    return null;
+                }
+
+                var pick = random.NextInt32(n - 1);
+                return new NodeId(pick >= self.Value ? pick + 1 : pick);
+            },
+            nodes);
+    }
+
+    public ReplicatedState State { get; }
+
+    public void OnStart(NodeContext context) => State.Start(context);
+
+    public void OnMessage(NodeContext context, NodeId from, InboundMessage message) => State.TryHandleMessage(context, from, message);
+
+    public void OnTimer(NodeContext context, TimerTag tag) => State.TryHandleTimer(context, tag);
+}
+
+public sealed class ReplicatedStateTests
+{
+    private static (Simulation Simulation, List<StateNode> Nodes) Cluster(int n, ulong seed, double loss = 0)
+    {
+        var simulation = new Simulation(new SimulationOptions
+        {
+            Seed = seed,
+            Network = { Latency = LatencyModel.Uniform(TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(40)), LossRate = loss },
+        });
+        var nodes = new List<StateNode>();
+        for (var i = 0; i < n; i++)
+        {
+            var node = new StateNode(new NodeId(i), () => n);
+            nodes.Add(node);
+            simulation.AddNode(node);
+        }
+
+        return (simulation, nodes);
+    }
+
+    private static StateNode Live(Simulation simulation, int i) => (StateNode)simulation.GetNode(new NodeId(i))!;
+
+    [Property(MaxTest = 40)]
+    public void After_writes_deletes_crashes_and_loss_stop_every_node_holds_the_winning_entries(ulong seed, byte[] script)
+    {
+        const int n = 12;
+        var (simulation, _) = Cluster(n, seed, loss: 0.05);
+        using (simulation)
+        {
+            // The expected winner of every key: the highest (version, writer) written anywhere.
+            var winners = new Dictionary<string, (long Version, NodeId Writer, bool Deleted, byte Value)>();
+            foreach (var step in script.Take(60))
+            {
+                var node = step % n;
+                var key = $"k{step / n % 5}";
+                if (!simulation.IsUp(new NodeId(node)))
+                {
+                    simulation.Restart(new NodeId(node), new StateNode(new NodeId(node), () => n));
+                    simulation.RunFor(TimeSpan.FromMilliseconds(100));
+                    continue;
+                }
+
+                StateEntry written = default;
+                var deleting = step % 7 == 0;
+                simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(node), _ =>
+                    written = deleting ? Live(simulation, node).State.Delete(key) : Live(simulation, node).State.Write(key, new[] { step }));
+                simulation.RunFor(TimeSpan.FromMilliseconds(step * 10));
+                if (!winners.TryGetValue(key, out var w) || written.Supersedes(w.Version, w.Writer))
+                {
+                    winners[key] = (written.Version, written.Writer, written.Deleted, deleting ? (byte)0 : step);
+                }
+
+                var victim = new NodeId((node + 1) % n == 0 ? 1 : (node + 1) % n);
+                if (step % 11 == 0 && simulation.IsUp(victim))
+                {
+                    simulation.Crash(victim); // a crash loses that node's copy
+                }
+            }
+
+            for (var i = 0; i < n; i++)
+            {
+                if (!simulation.IsUp(new NodeId(i)))
+                {
+                    simulation.Restart(new NodeId(i), new StateNode(new NodeId(i), () => n));
+                }
+            }
+
+            simulation.RunFor(TimeSpan.FromMinutes(3)); // quiet time: gossip dies down, anti-entropy repairs the rest
+
+            // A crash may have lost a write that no survivor had heard of yet; what survived must be everywhere,
+            // identical, and never older than the winner of the writes that reached a survivor.
+            var reference = Live(simulation, 0).State;
+            for (var i = 0; i < n; i++)
+            {
+                var state = Live(simulation, i).State;
+                Assert.True(state.Hash == reference.Hash && state.Count == reference.Count, $"node {i} differs from node 0 (seed {seed})");
+                foreach (var entry in reference.Entries)
+                {
+                    Assert.True(state.TryGet(entry.Key, out var mine) && mine.Equals(entry), $"node {i}: {entry.Key} differs (seed {seed})");
+                }
+            }
+
+            foreach (var entry in reference.Entries)
+            {
+                var w = winners[entry.Key];
+                Assert.False(w.Version == entry.Version && w.Writer == entry.Writer && w.Deleted != entry.Deleted);
+                Assert.False(entry.Supersedes(w.Version, w.Writer), $"{entry.Key}: an entry newer than any write (seed {seed})");
+            }
+        }
+    }
+
+    [Fact]
+    public void Without_crashes_the_last_writer_wins_everywhere_and_gossip_alone_spreads_an_update_within_seconds()
+    {
+        const int n = 200;
+        var (simulation, nodes) = Cluster(n, 7);
+        using (simulation)
+        {
+            simulation.RunFor(TimeSpan.FromSeconds(1));
+            simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(3), _ => nodes[3].State.Write("app/web", new byte[] { 1 }));
+            simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(9), _ => nodes[9].State.Write("app/web", new byte[] { 2 }));
+            simulation.RunFor(TimeSpan.FromSeconds(8)); // less than one anti-entropy round for most nodes
+            var knowing = nodes.Count(x => x.State.TryGet("app/web", out var e) && e.Writer == new NodeId(9));
+            Assert.True(knowing >= n * 0.99, $"{knowing} of {n} nodes know the update after 8 s");
+
+            simulation.RunFor(TimeSpan.FromSeconds(60));
+            Assert.All(nodes, x =>
+            {
+                Assert.True(x.State.TryGet("app/web", out var e));
+                Assert.Equal((1L, new NodeId(9)), (e.Version, e.Writer)); // equal versions: the higher writer id wins
+                Assert.Equal([2], e.Value.ToArray());
+            });
+        }
+    }
+
+    [Fact]
+    public void A_partition_heals_by_anti_entropy()
+    {
+        const int n = 20;
+        var (simulation, nodes) = Cluster(n, 3);
+        using (simulation)
+        {
+            simulation.Network.Partition([.. Enumerable.Range(0, 10).Select(i => new NodeId(i))], [.. Enumerable.Range(10, 10).Select(i => new NodeId(i))]);
+            simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(1), _ => nodes[1].State.Write("left", new byte[] { 1 }));
+            simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(15), _ => nodes[15].State.Write("right", new byte[] { 2 }));
+            simulation.RunFor(TimeSpan.FromSeconds(60)); // the rumours die out inside each side
+            Assert.False(nodes[15].State.TryGet("left", out _));
+            simulation.Network.Heal();
+            simulation.RunFor(TimeSpan.FromSeconds(120));
+            Assert.All(nodes, x => Assert.Equal((2, nodes[0].State.Hash), (x.State.Count, x.State.Hash)));
+        }
+    }
+
+    [Fact]
+    public void Bad_options_are_refused()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ReplicatedState(new NodeId(0), new ReplicatedStateOptions { GossipFanout = 0 }, _ => null, () => 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ReplicatedState(new NodeId(0), new ReplicatedStateOptions { GossipInterval = TimeSpan.Zero }, _ => null, () => 1));
+        var state = new ReplicatedState(new NodeId(0), new ReplicatedStateOptions(), _ => null, () => 1);
+        Assert.Throws<ArgumentOutOfRangeException>(() => state.Write("k", new byte[StateEntry.MaxValueBytes + 1]));
+        Assert.Equal(5, state.Write("k", new byte[] { 1 }, minimumVersion: 5).Version);
+        Assert.Equal(6, state.Delete("k").Version);
+        Assert.False(state.Merge(new StateEntry("k", 6, new NodeId(0), false, new byte[] { 9 })));
+        Assert.True(state.Merge(new StateEntry("k", 6, new NodeId(1), false, new byte[] { 9 })));
+    }
+}
