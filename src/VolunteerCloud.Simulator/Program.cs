@@ -5,6 +5,7 @@ var root = new RootCommand("vcsim: the VolunteerCloud discrete-event simulator a
 root.Subcommands.Add(BenchCommands.Create());
 root.Subcommands.Add(MembershipCommands.Create());
 root.Subcommands.Add(PlacementCommands.Create());
+root.Subcommands.Add(AppsCommands.Create());
 foreach (var command in ChurnCommands.Create())
 {
     root.Subcommands.Add(command);

@@ -6,7 +6,7 @@ namespace VolunteerCloud.ControlPlane;
 /// <summary>Options of <see cref="ReplicatedState"/>. Defaults follow memberlist's LAN configuration where one exists.</summary>
 public sealed class ReplicatedStateOptions
 {
-    /// <summary>How often pending updates are pushed to random peers. Default 1 s.</summary>
+    /// <summary>How often pending updates are pushed to random peers (the timer runs only while there are some). Default 1 s.</summary>
     public TimeSpan GossipInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Peers each push goes to. Default 3 (memberlist's GossipNodes).</summary>
@@ -53,10 +53,12 @@ public sealed class ReplicatedStateOptions
 public sealed class ReplicatedState
 {
     private readonly Dictionary<string, StateEntry> _entries = new(StringComparer.Ordinal);
-    private readonly List<(string Key, int Remaining)> _rumors = [];
+    private readonly Dictionary<string, int> _rumors = new(StringComparer.Ordinal); // key → pushes left
+    private readonly List<string> _rumorOrder = [];
     private readonly ReplicatedStateOptions _options;
     private readonly Func<RandomSource, NodeId?> _randomPeer;
     private readonly Func<int> _clusterSize;
+    private bool _gossipArmed;
 
     /// <summary>Creates the state for one node.</summary>
     /// <param name="self">The node.</param>
@@ -100,7 +102,11 @@ public sealed class ReplicatedState
     public bool TryGet(string key, out StateEntry entry) => _entries.TryGetValue(key, out entry);
 
     /// <summary>Writes a value: its version is one more than the key's current one, or <paramref name="minimumVersion"/> if that is higher.</summary>
-    public StateEntry Write(string key, ReadOnlyMemory<byte> value, long minimumVersion = 0)
+    /// <param name="key">The key.</param>
+    /// <param name="value">The value's bytes.</param>
+    /// <param name="minimumVersion">A floor for the version (e.g. a clock reading, so a restarted writer still wins).</param>
+    /// <param name="context">The node's context when called during one of its inputs: starts the gossip timer at once.</param>
+    public StateEntry Write(string key, ReadOnlyMemory<byte> value, long minimumVersion = 0, NodeContext? context = null)
     {
         ArgumentNullException.ThrowIfNull(key);
         if (value.Length > StateEntry.MaxValueBytes)
@@ -108,34 +114,51 @@ public sealed class ReplicatedState
             throw new ArgumentOutOfRangeException(nameof(value), value.Length, $"A value may have at most {StateEntry.MaxValueBytes} bytes.");
         }
 
-        return Put(new StateEntry(key, NextVersion(key, minimumVersion), Self, false, value.ToArray()));
+        var entry = Put(new StateEntry(key, NextVersion(key, minimumVersion), Self, false, value.ToArray()));
+        ArmGossip(context);
+        return entry;
     }
 
     /// <summary>Deletes a key (a tombstone that beats every older write).</summary>
-    public StateEntry Delete(string key, long minimumVersion = 0)
+    public StateEntry Delete(string key, long minimumVersion = 0, NodeContext? context = null)
     {
         ArgumentNullException.ThrowIfNull(key);
-        return Put(new StateEntry(key, NextVersion(key, minimumVersion), Self, true, ReadOnlyMemory<byte>.Empty));
+        var entry = Put(new StateEntry(key, NextVersion(key, minimumVersion), Self, true, ReadOnlyMemory<byte>.Empty));
+        ArmGossip(context);
+        return entry;
+    }
+
+    /// <summary>Starts the gossip timer if updates are waiting and it is not running (the node's writes outside an input call this later).</summary>
+    public void ArmGossip(NodeContext? context)
+    {
+        if (context is not null && !_gossipArmed && _rumors.Count > 0)
+        {
+            context.SetTimer(_options.GossipInterval, new TimerTag(_options.TimerKind));
+            _gossipArmed = true;
+        }
     }
 
     /// <summary>Merges an entry from elsewhere: applied when its stamp beats the local one.</summary>
+    /// <param name="entry">The entry.</param>
+    /// <param name="spread">Push it on to others (an update heard by gossip); false for entries learned by anti-entropy, which
+    /// repairs one node and must not start a storm of pushes when a restarted node relearns the whole state.</param>
     /// <returns>Whether it was applied.</returns>
-    public bool Merge(in StateEntry entry)
+    public bool Merge(in StateEntry entry, bool spread = true)
     {
         if (_entries.TryGetValue(entry.Key, out var current) && !entry.Supersedes(current))
         {
             return false;
         }
 
-        Put(entry);
+        Put(entry, spread);
         return true;
     }
 
-    /// <summary>Starts the gossip and anti-entropy timers (with a random phase, so nodes do not tick together).</summary>
+    /// <summary>Starts the anti-entropy timer (with a random phase, so nodes do not tick together), and gossip if updates wait.</summary>
     public void Start(NodeContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        context.SetTimer(context.Random.NextTimeSpan(_options.GossipInterval), new TimerTag(_options.TimerKind));
+        ArmGossip(context);
         context.SetTimer(context.Random.NextTimeSpan(_options.AntiEntropyInterval), new TimerTag(_options.TimerKind + 1));
     }
 
@@ -145,8 +168,9 @@ public sealed class ReplicatedState
         ArgumentNullException.ThrowIfNull(context);
         if (tag.Kind == _options.TimerKind)
         {
+            _gossipArmed = false;
             GossipRound(context);
-            context.SetTimer(_options.GossipInterval, tag);
+            ArmGossip(context);
             return true;
         }
 
@@ -179,9 +203,10 @@ public sealed class ReplicatedState
             switch (type)
             {
                 case 64:
-                    foreach (var entry in message.Read<StateEntries>().Entries.Items.Span)
+                    var body = message.Read<StateEntries>();
+                    foreach (var entry in body.Entries.Items.Span)
                     {
-                        Merge(entry);
+                        Merge(entry, spread: !body.Sync);
                     }
 
                     break;
@@ -216,6 +241,7 @@ public sealed class ReplicatedState
             MalformedMessages++;
         }
 
+        ArmGossip(context);
         return true;
     }
 
@@ -287,7 +313,7 @@ public sealed class ReplicatedState
             var size = entry.EncodedLength;
             if (bytes + size > budget && batch.Count > 0)
             {
-                Send(context, to, new StateEntries(batch.ToArray()), bytes);
+                Send(context, to, new StateEntries(batch.ToArray(), Sync: true), bytes);
                 batch.Clear();
                 bytes = 8;
             }
@@ -298,7 +324,7 @@ public sealed class ReplicatedState
 
         if (batch.Count > 0)
         {
-            Send(context, to, new StateEntries(batch.ToArray()), bytes);
+            Send(context, to, new StateEntries(batch.ToArray(), Sync: true), bytes);
         }
     }
 
@@ -309,25 +335,27 @@ public sealed class ReplicatedState
             return;
         }
 
-        // The least-sent updates first, as memberlist does, within one datagram's budget.
+        // The newest updates first (they have the most pushes left), within one datagram's budget.
         var batch = new List<StateEntry>();
         var bytes = 8;
-        for (var i = 0; i < _rumors.Count; i++)
+        for (var i = _rumorOrder.Count - 1; i >= 0; i--)
         {
-            var (key, remaining) = _rumors[i];
+            var key = _rumorOrder[i];
             var entry = _entries[key];
-            if (bytes + entry.EncodedLength > _options.GossipBudgetBytes && batch.Count > 0)
+            if (bytes + entry.EncodedLength > _options.GossipBudgetBytes)
             {
-                continue;
+                if (batch.Count > 0)
+                {
+                    break;
+                }
             }
 
             batch.Add(entry);
             bytes += entry.EncodedLength;
-            _rumors[i] = (key, remaining - 1);
+            _rumors[key]--;
         }
 
-        _rumors.RemoveAll(r => r.Remaining <= 0);
-        _rumors.Sort((a, b) => b.Remaining.CompareTo(a.Remaining));
+        _rumorOrder.RemoveAll(key => _rumors[key] <= 0 && _rumors.Remove(key));
         var message = new StateEntries(batch.ToArray());
         var sentTo = new HashSet<NodeId>();
         for (var attempt = 0; attempt < _options.GossipFanout * 3 && sentTo.Count < _options.GossipFanout; attempt++)
@@ -339,7 +367,7 @@ public sealed class ReplicatedState
         }
     }
 
-    private StateEntry Put(StateEntry entry)
+    private StateEntry Put(StateEntry entry, bool spread = true)
     {
         if (_entries.TryGetValue(entry.Key, out var old))
         {
@@ -348,15 +376,15 @@ public sealed class ReplicatedState
 
         _entries[entry.Key] = entry;
         Hash ^= StampHash(entry);
-        var limit = _options.RetransmitMultiplier * (int)Math.Ceiling(Math.Log10(Math.Max(1, _clusterSize()) + 1));
-        var index = _rumors.FindIndex(r => r.Key == entry.Key);
-        if (index >= 0)
+        if (spread)
         {
-            _rumors[index] = (entry.Key, limit);
-        }
-        else
-        {
-            _rumors.Add((entry.Key, limit));
+            var limit = _options.RetransmitMultiplier * (int)Math.Ceiling(Math.Log10(Math.Max(1, _clusterSize()) + 1));
+            if (!_rumors.ContainsKey(entry.Key))
+            {
+                _rumorOrder.Add(entry.Key);
+            }
+
+            _rumors[entry.Key] = limit; // an update to a key still being pushed keeps its place and gets its pushes back
         }
 
         Changed?.Invoke(entry);

@@ -92,7 +92,8 @@ public readonly record struct StateStamp(string Key, long Version, NodeId Writer
 
 /// <summary>Entries, pushed by gossip or sent in answer to a summary or a pull. Type 64.</summary>
 /// <param name="Entries">The entries.</param>
-public readonly record struct StateEntries(WireList<StateEntry> Entries) : IWireMessage<StateEntries>
+/// <param name="Sync">Sent by anti-entropy: the receiver keeps them without pushing them on.</param>
+public readonly record struct StateEntries(WireList<StateEntry> Entries, bool Sync = false) : IWireMessage<StateEntries>
 {
     /// <summary>The most entries one message may carry.</summary>
     public const int MaxEntries = 65_536;
@@ -101,10 +102,18 @@ public readonly record struct StateEntries(WireList<StateEntry> Entries) : IWire
     public static MessageType MessageType => new(64);
 
     /// <inheritdoc />
-    public void Write(ref WireWriter writer) => StateEntry.WriteList(ref writer, Entries);
+    public void Write(ref WireWriter writer)
+    {
+        writer.WriteBoolean(Sync);
+        StateEntry.WriteList(ref writer, Entries);
+    }
 
     /// <inheritdoc />
-    public static StateEntries Read(ref WireReader reader) => new(StateEntry.ReadList(ref reader, MaxEntries));
+    public static StateEntries Read(ref WireReader reader)
+    {
+        var sync = reader.ReadBoolean();
+        return new StateEntries(StateEntry.ReadList(ref reader, MaxEntries), sync);
+    }
 }
 
 /// <summary>Anti-entropy, first step: the sender's entry count and the XOR of its entries' stamp hashes. Type 65.</summary>

@@ -38,6 +38,9 @@ public sealed class SimulatedContainers
     /// <summary>Containers running on <paramref name="node"/> (started, not stopping).</summary>
     public int RunningOn(NodeId node) => Engine(node.Value).Containers.Values.Count(c => c.Status == ContainerStatus.Running);
 
+    /// <summary>Containers on <paramref name="node"/> that have started and not exited yet (running, or stopping after a stop request).</summary>
+    public int StartedOn(NodeId node) => Engine(node.Value).Containers.Values.Count(c => c.Status is ContainerStatus.Running || (c.Status == ContainerStatus.Stopping && c.WasRunning));
+
     /// <summary>Whether <paramref name="node"/> has <paramref name="image"/> on disk (pull completed).</summary>
     public bool HasImage(NodeId node, string image) =>
         Engine(node.Value).Images.TryGetValue(image, out var cached) && cached.AvailableAtTicks <= _simulation.Now.Ticks;
@@ -112,6 +115,9 @@ public sealed class SimulatedContainers
         public ContainerSpec Spec { get; } = spec;
 
         public ContainerStatus Status { get; set; } = ContainerStatus.Starting;
+
+        /// <summary>Whether it reached running (it may be stopping now).</summary>
+        public bool WasRunning { get; set; }
 
         /// <summary>Whether the container counts as a user of its cached image (not for containers that failed before a pull).</summary>
         public bool HoldsImage { get; set; }
@@ -248,6 +254,7 @@ public sealed class SimulatedContainers
             }
 
             state.Status = ContainerStatus.Running;
+            state.WasRunning = true;
             _owner.Statistics.Started++;
             var crashAfter = double.IsPositiveInfinity(image.MeanSecondsToCrash) ? double.PositiveInfinity : _random.NextExponential(image.MeanSecondsToCrash);
             var exitAfter = image.RunTime?.TotalSeconds ?? double.PositiveInfinity;

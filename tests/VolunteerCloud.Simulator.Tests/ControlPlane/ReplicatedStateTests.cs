@@ -81,8 +81,8 @@ public sealed class ReplicatedStateTests
 
                 StateEntry written = default;
                 var deleting = step % 7 == 0;
-                simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(node), _ =>
-                    written = deleting ? Live(simulation, node).State.Delete(key) : Live(simulation, node).State.Write(key, new[] { step }));
+                simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(node), c =>
+                    written = deleting ? Live(simulation, node).State.Delete(key, context: c) : Live(simulation, node).State.Write(key, new[] { step }, context: c));
                 simulation.RunFor(TimeSpan.FromMilliseconds(step * 10));
                 if (!winners.TryGetValue(key, out var w) || written.Supersedes(w.Version, w.Writer))
                 {
@@ -136,8 +136,8 @@ public sealed class ReplicatedStateTests
         using (simulation)
         {
             simulation.RunFor(TimeSpan.FromSeconds(1));
-            simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(3), _ => nodes[3].State.Write("app/web", new byte[] { 1 }));
-            simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(9), _ => nodes[9].State.Write("app/web", new byte[] { 2 }));
+            simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(3), c => nodes[3].State.Write("app/web", new byte[] { 1 }, context: c));
+            simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(9), c => nodes[9].State.Write("app/web", new byte[] { 2 }, context: c));
             simulation.RunFor(TimeSpan.FromSeconds(8)); // less than one anti-entropy round for most nodes
             var knowing = nodes.Count(x => x.State.TryGet("app/web", out var e) && e.Writer == new NodeId(9));
             Assert.True(knowing >= n * 0.99, $"{knowing} of {n} nodes know the update after 8 s");
@@ -160,8 +160,8 @@ public sealed class ReplicatedStateTests
         using (simulation)
         {
             simulation.Network.Partition([.. Enumerable.Range(0, 10).Select(i => new NodeId(i))], [.. Enumerable.Range(10, 10).Select(i => new NodeId(i))]);
-            simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(1), _ => nodes[1].State.Write("left", new byte[] { 1 }));
-            simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(15), _ => nodes[15].State.Write("right", new byte[] { 2 }));
+            simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(1), c => nodes[1].State.Write("left", new byte[] { 1 }, context: c));
+            simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(15), c => nodes[15].State.Write("right", new byte[] { 2 }, context: c));
             simulation.RunFor(TimeSpan.FromSeconds(60)); // the rumours die out inside each side
             Assert.False(nodes[15].State.TryGet("left", out _));
             simulation.Network.Heal();

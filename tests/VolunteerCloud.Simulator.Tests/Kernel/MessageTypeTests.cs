@@ -32,8 +32,15 @@ public sealed class MessageTypeTests
         [typeof(StateEntries)] =
         [
             new StateEntries(default),
+            new StateEntries(default, Sync: true),
             new StateEntries(new[] { new StateEntry("app/web", 1, new NodeId(3), false, new byte[] { 1, 2, 3 }), new StateEntry("é/ß", long.MaxValue, new NodeId(int.MaxValue), true, ReadOnlyMemory<byte>.Empty) }),
         ],
+        [typeof(StartReplica)] =
+        [
+            new StartReplica(new ReplicaId("web", 0, 0), ReadOnlyMemory<byte>.Empty),
+            new StartReplica(new ReplicaId("app0199", int.MaxValue, long.MinValue), VolunteerCloud.ControlPlane.AppSpecCodec.Encode(new VolunteerCloud.Apps.AppSpec("web", "registry.local:5000/web:1") { Replicas = 3 })),
+        ],
+        [typeof(StopReplica)] = [new StopReplica(new ReplicaId("", -1, 1)), new StopReplica(new ReplicaId("web", 2, long.MaxValue))],
         [typeof(StateDigest)] = [new StateDigest(0, 0), new StateDigest(int.MaxValue, ulong.MaxValue)],
         [typeof(StateSummary)] = [new StateSummary(default), new StateSummary(new[] { new StateStamp("node/1", -1, new NodeId(0)), new StateStamp("", 5, new NodeId(9)) })],
         [typeof(StatePull)] = [new StatePull(default), new StatePull(new[] { "app/web", "" })],

@@ -1,0 +1,139 @@
+using VolunteerCloud.Apps;
+using VolunteerCloud.Containers;
+using VolunteerCloud.ControlPlane;
+using VolunteerCloud.Membership;
+using VolunteerCloud.Membership.Swim;
+using VolunteerCloud.Placement;
+using VolunteerCloud.Simulator.Churn;
+using VolunteerCloud.Simulator.Containers;
+using VolunteerCloud.Simulator.ControlPlane;
+using VolunteerCloud.Simulator.Network;
+
+namespace VolunteerCloud.Simulator.Tests.ControlPlane;
+
+public sealed class ControlPlaneTests
+{
+    private static ControlPlaneScenario Small(ulong seed) => new()
+    {
+        Hosts = 120,
+        Apps = 12,
+        Replicas = 3,
+        Churn = new AvailabilityModel("microsoft99", ChurnPresets.Microsoft99.Up, ChurnPresets.Microsoft99.Down)
+        {
+            Reclaim = new ReclaimNotices(0.5, TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(2)),
+        },
+        Duration = TimeSpan.FromHours(12),
+        Seed = seed,
+    };
+
+    [Theory]
+    [InlineData("reactive")]
+    [InlineData("proactive")]
+    [InlineData("replication")]
+    public void Apps_stay_available_under_churn_and_every_invariant_holds(string handler)
+    {
+        IChurnHandler Make() => handler switch
+        {
+            "reactive" => new ReactiveChurnHandler(),
+            "proactive" => new ProactiveChurnHandler(),
+            _ => new ReplicationChurnHandler(),
+        };
+        var result = ControlPlaneLab.Run(Small(3) with { ChurnHandler = Make });
+        Assert.True(result.InvariantViolations == 0, string.Join("; ", result.ViolationExamples));
+        Assert.Equal(0, result.AppsLost);
+        Assert.True(result.MeanAvailability > 0.97, $"{handler}: availability {result.MeanAvailability:P2} (seed 3)");
+        Assert.True(result.MeanAnyAvailability > 0.999, $"{handler}: some replica up {result.MeanAnyAvailability:P3} (seed 3)");
+        Assert.True(result.ReplicaStarts > 12 * 3, $"churn should have moved replicas: {result.ReplicaStarts} starts for 36 replicas");
+    }
+
+    [Fact]
+    public void When_the_fixed_controller_dies_restoring_stops_but_leaderless_stewards_carry_on()
+    {
+        var crash = TimeSpan.FromHours(2);
+        var leaderless = ControlPlaneLab.Run(Small(5) with { CrashControllerAt = crash });
+        var controller = ControlPlaneLab.Run(Small(5) with { CrashControllerAt = crash, PinnedController = true });
+
+        // Availability over the last 6 hours (samples are one minute apart from minute 10).
+        double Late(ControlPlaneResult r) => r.AvailabilityOverTime.Skip(r.AvailabilityOverTime.Length - 360).Average();
+        Assert.True(Late(leaderless) > 0.95, $"leaderless: {Late(leaderless):P1} whole in the last 6 h");
+        Assert.True(Late(controller) < Late(leaderless) - 0.2, $"controller: {Late(controller):P1} vs leaderless {Late(leaderless):P1}");
+        Assert.Equal(0, leaderless.AppsLost);
+        Assert.Equal(0, leaderless.InvariantViolations);
+    }
+
+    [Fact]
+    public void A_mass_failure_of_half_the_hosts_loses_no_app_and_every_app_is_whole_again()
+    {
+        var result = ControlPlaneLab.Run(Small(7) with { MassFailureShare = 0.5, MassFailureAt = TimeSpan.FromHours(3), Duration = TimeSpan.FromHours(6) });
+        Assert.Equal(0, result.AppsLost);
+        Assert.True(result.InvariantViolations == 0, string.Join("; ", result.ViolationExamples));
+        Assert.True(result.WholeAgainSecondsAfterMassFailure is > 0 and < 1800, $"whole again after {result.WholeAgainSecondsAfterMassFailure} s");
+    }
+
+    [Theory]
+    [InlineData(0.999, 0.81, 5)]
+    [InlineData(0.999, 0.25, 20)] // 25 needed, capped at 20
+    [InlineData(0.99, 0.5, 7)]
+    [InlineData(0.9, 0.9, 1)]
+    public void Replication_for_a_target_keeps_k_equal_log_1_minus_A_over_log_1_minus_a(double target, double hostAvailability, int k)
+    {
+        Assert.Equal(k, ReplicationChurnHandler.ReplicasFor(target, hostAvailability, 20));
+        var handler = new ReplicationChurnHandler();
+        Assert.Equal(Math.Max(2, k), handler.TargetReplicas(new AppSpec("a", "i") { Replicas = 2, AvailabilityTarget = target }, hostAvailability));
+        Assert.Equal(2, handler.TargetReplicas(new AppSpec("a", "i") { Replicas = 2 }, hostAvailability));
+    }
+
+    [Fact]
+    public void On_real_SWIM_a_deployed_app_runs_on_distinct_hosts_survives_a_host_crash_and_scales_and_is_removed()
+    {
+        const int n = 8;
+        using var simulation = new Simulation(new SimulationOptions { Seed = 11, Network = { Latency = LatencyModel.Constant(TimeSpan.FromMilliseconds(5)) } });
+        simulation.EnableContainers(new ContainerSimulationOptions
+        {
+            Images = { ["web:1"] = new SimulatedImage(20_000_000) },
+            Hosts = _ => new SimulatedHost(new ResourceAmount(2, 4L << 30), 10_000_000_000, 100e6),
+        });
+        var factory = new SwimMembershipFactory(new SwimOptions());
+        var seeds = new[] { new NodeId(0) };
+        var options = new ControlPlaneOptions();
+        ControlPlaneNode Create(NodeId id) => new(id, factory.Create(new MembershipSetup(id, new MemberMetadata(0, 2000, 4096), seeds)), new PowerOfChoicesPlacement(2), new ReactiveChurnHandler(TimeSpan.FromSeconds(5)), options);
+        for (var i = 0; i < n; i++)
+        {
+            simulation.AddNode(Create(new NodeId(i)));
+        }
+
+        ControlPlaneNode Node(int i) => (ControlPlaneNode)simulation.GetNode(new NodeId(i))!;
+        List<(int Host, ReplicaRecord Copy)> Running() =>
+            [.. Enumerable.Range(0, n).Where(i => simulation.IsUp(new NodeId(i))).SelectMany(i => Node(i).LocalReplicas.Where(r => r.Running).Select(r => (i, r)))];
+
+        simulation.RunFor(TimeSpan.FromSeconds(20)); // membership converges
+        simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(5), c => Node(5).Deploy(c, new AppSpec("web", "web:1") { Replicas = 3, Limits = new ResourceAmount(1, 512L << 20) }));
+        simulation.RunFor(TimeSpan.FromSeconds(60));
+        var running = Running();
+        Assert.Equal(3, running.Count);
+        Assert.Equal(3, running.Select(r => r.Host).Distinct().Count());
+        Assert.Equal([0, 1, 2], running.Select(r => r.Copy.Replica.Slot).Order());
+
+        // Crash a host that runs a copy (not the steward, to see a plain reschedule; stewards are covered above).
+        var steward = Node(0).StewardOf("web");
+        var victim = running.First(r => new NodeId(r.Host) != steward).Host;
+        simulation.Crash(new NodeId(victim));
+        simulation.RunFor(TimeSpan.FromSeconds(60));
+        running = Running();
+        Assert.Equal(3, running.Count);
+        Assert.DoesNotContain(victim, running.Select(r => r.Host));
+        Assert.Equal(3, running.Select(r => r.Host).Distinct().Count());
+
+        // The crashed host returns empty; scaling and removal go through any node.
+        simulation.Restart(new NodeId(victim), Create(new NodeId(victim)));
+        simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(2), c => Node(2).Scale(c, "web", 5));
+        simulation.RunFor(TimeSpan.FromSeconds(90));
+        Assert.Equal(5, Running().Count);
+        Assert.Equal(5, Running().Select(r => r.Host).Distinct().Count());
+
+        simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(7), c => Node(7).Remove(c, "web"));
+        simulation.RunFor(TimeSpan.FromSeconds(90));
+        Assert.Empty(Running());
+        Assert.All(Enumerable.Range(0, n), i => Assert.Empty(Node(i).Apps));
+    }
+}
