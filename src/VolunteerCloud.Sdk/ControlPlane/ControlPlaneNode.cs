@@ -433,7 +433,7 @@ public sealed class ControlPlaneNode : INode
             touched |= _stewarded.Contains(record.Replica.App);
             if (_pending.TryGetValue((record.Replica.App, record.Replica.Slot), out var pending) && pending.Replica == record.Replica)
             {
-                _pending.Remove((record.Replica.App, record.Replica.Slot));
+                ResolvePending(record.Replica.App, record.Replica.Slot); // the report accounts for it now
             }
         }
 
@@ -709,7 +709,7 @@ public sealed class ControlPlaneNode : INode
 
             if (now > pending.Deadline || !view.IsAlive(pending.Host))
             {
-                _pending.Remove((pendingApp, pending.Replica.Slot));
+                ResolvePending(pendingApp, pending.Replica.Slot);
                 continue;
             }
 
@@ -754,6 +754,11 @@ public sealed class ControlPlaneNode : INode
         {
             if (copies.Count == 0)
             {
+                foreach (var (key, _) in _pending.Where(p => p.Key.App == app).ToArray())
+                {
+                    ResolvePending(key.App, key.Slot);
+                }
+
                 _appNames.Remove(app);
                 _stewarded.Remove(app);
                 SetCandidates(app, []);
@@ -790,7 +795,8 @@ public sealed class ControlPlaneNode : INode
 
         var host = _cluster.HostAt(index);
         var replica = new ReplicaId(app, slot, ++_serial);
-        _pending[(app, slot)] = new Pending(replica, host, context.TimeProvider.GetElapsedTime(0) + _options.StartTimeout);
+        _pending[(app, slot)] = new Pending(replica, host, context.TimeProvider.GetElapsedTime(0) + _options.StartTimeout, spec.Limits);
+        _cluster.Place(index, spec.Limits); // held until the copy shows in the host's report, so one pass does not overfill a host
         used.Add(host);
         Counters.StartsRequested++;
         var command = new StartReplica(replica, _apps[app].Encoded);
@@ -802,6 +808,14 @@ public sealed class ControlPlaneNode : INode
         {
             context.Send(host, command);
             Counters.CommandsSent++;
+        }
+    }
+
+    private void ResolvePending(string app, int slot)
+    {
+        if (_pending.Remove((app, slot), out var pending) && _cluster.IndexOf(pending.Host) is var index and >= 0)
+        {
+            _cluster.Release(index, pending.Limits);
         }
     }
 
@@ -824,7 +838,7 @@ public sealed class ControlPlaneNode : INode
 
     private readonly record struct Copy(ReplicaId Replica, NodeId Host, bool Running, bool Alive, bool Leaving);
 
-    private readonly record struct Pending(ReplicaId Replica, NodeId Host, TimeSpan Deadline);
+    private readonly record struct Pending(ReplicaId Replica, NodeId Host, TimeSpan Deadline, ResourceAmount Limits);
 
     private readonly record struct LocalCopy(ContainerId Container, bool Running);
 }
