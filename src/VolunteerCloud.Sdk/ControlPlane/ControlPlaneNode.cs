@@ -82,6 +82,7 @@ public sealed class ControlPlaneNode : INode
     private readonly ControlPlaneOptions _options;
     private readonly IPlacementStrategy _placement;
     private readonly IChurnHandler _churn;
+    private readonly AvailabilityAwarePlacement _survival;
     private readonly ReplicatedState _state;
     private readonly Dictionary<string, (AppSpec Spec, byte[] Encoded)> _apps = new(StringComparer.Ordinal);
     private readonly SortedSet<string> _appNames = new(StringComparer.Ordinal);
@@ -113,6 +114,7 @@ public sealed class ControlPlaneNode : INode
         Membership = membership;
         _placement = placement;
         _churn = churn;
+        _survival = placement as AvailabilityAwarePlacement ?? new AvailabilityAwarePlacement();
         _state = new ReplicatedState(self, _options.State, RandomPeer, () => Math.Max(1, Membership.View.Count));
         _state.Changed += OnStateChanged;
         membership.Changed += OnMembershipChanged;
@@ -689,12 +691,13 @@ public sealed class ControlPlaneNode : INode
 
                 var report = _reports[host];
                 var index = _cluster.IndexOf(host);
-                var residual = index >= 0 && _placement is AvailabilityAwarePlacement aware ? aware.PredictedResidualHours(_cluster, index) : double.PositiveInfinity;
+                var residual = index >= 0 ? _survival.PredictedResidualHours(_cluster, index) : double.PositiveInfinity;
+                var migrate = alive && _churn.ShouldMigrate(report.Leaving, residual);
                 foreach (var record in report.Replicas)
                 {
                     if (record.Replica.App == app)
                     {
-                        copies.Add(new Copy(record.Replica, host, record.Running, alive, report.Leaving || (alive && _churn.ShouldMigrate(false, residual))));
+                        copies.Add(new Copy(record.Replica, host, record.Running, alive, migrate));
                     }
                 }
             }
@@ -836,6 +839,7 @@ public sealed class ControlPlaneNode : INode
         }
     }
 
+    /// <summary>A copy as a steward sees it; <c>Leaving</c>: the churn handler wants it moved off its host.</summary>
     private readonly record struct Copy(ReplicaId Replica, NodeId Host, bool Running, bool Alive, bool Leaving);
 
     private readonly record struct Pending(ReplicaId Replica, NodeId Host, TimeSpan Deadline, ResourceAmount Limits);
