@@ -402,14 +402,6 @@ public sealed class ReplicatedState
         BytesSent += bytes;
     }
 
-    private static ulong StampHash(in StateEntry entry)
-    {
-        var hash = 0xCBF29CE484222325UL;
-        foreach (var c in entry.Key)
-        {
-            hash = (hash ^ c) * 0x100000001B3UL;
-        }
-
-        return SplitMix64.Mix64(hash ^ SplitMix64.Mix64((ulong)entry.Version ^ ((ulong)(uint)entry.Writer.Value << 40) ^ (entry.Deleted ? 1UL << 63 : 0)));
-    }
+    private static ulong StampHash(in StateEntry entry) =>
+        SplitMix64.Mix64(Placement.Rendezvous.Key(entry.Key) ^ SplitMix64.Mix64((ulong)entry.Version ^ ((ulong)(uint)entry.Writer.Value << 40) ^ (entry.Deleted ? 1UL << 63 : 0)));
 }

@@ -49,31 +49,10 @@ public static class DistributionFitting
         return DurationDistribution.LogNormal(mu, Math.Sqrt(variance));
     }
 
-    /// <summary>
-    /// Weibull MLE: the shape k solves Σ x^k ln x / Σ x^k − 1/k − mean(ln x) = 0 (monotone in k, solved by Brent's
-    /// method), then scale = (Σ x^k / n)^(1/k). Computed on x / max(x) to keep x^k in range.
-    /// </summary>
+    /// <summary>Weibull MLE, as the Sdk's availability-aware placement fits hosts (<see cref="Placement.Survival.FitWeibull"/>).</summary>
     public static DurationDistribution Weibull(IReadOnlyList<double> samples)
     {
-        var x = Checked(samples);
-        var max = x[^1];
-        var y = x.Select(v => v / max).ToArray();
-        var meanLog = y.Average(Math.Log);
-        double Score(double k)
-        {
-            double sum = 0, weighted = 0;
-            foreach (var v in y)
-            {
-                var p = Math.Pow(v, k);
-                sum += p;
-                weighted += p * Math.Log(v);
-            }
-
-            return (weighted / sum) - (1 / k) - meanLog;
-        }
-
-        var shape = Solve(Score, 1e-3, 1e3);
-        var scale = Math.Pow(y.Average(v => Math.Pow(v, shape)), 1 / shape) * max;
+        var (shape, scale) = Placement.Survival.FitWeibull(Checked(samples));
         return DurationDistribution.Weibull(shape, scale);
     }
 
