@@ -2,6 +2,7 @@ using BenchmarkDotNet.Attributes;
 using VolunteerCloud.Containers;
 using VolunteerCloud.Placement;
 using VolunteerCloud.Randomness;
+using VolunteerCloud.Simulator.Experiments;
 
 namespace VolunteerCloud.Benchmarks;
 
@@ -36,31 +37,8 @@ public class PlacementBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var random = new SplittableRandom(1);
-        _cluster = new ClusterState(Hosts);
-        for (var i = 0; i < Hosts; i++)
-        {
-            var index = _cluster.Add(new NodeId(i), new ResourceAmount(1 + random.NextInt32(8), (2L + random.NextInt32(30)) << 30), (ushort)random.NextInt32(6));
-            _cluster.HistoryOf(index).SessionStarted(TimeSpan.FromHours(random.NextDouble() * 100));
-            if (random.NextBoolean(0.1))
-            {
-                _cluster.SetEligible(index, false);
-            }
-        }
-
-        _cluster.Now = TimeSpan.FromHours(100);
-        _strategy = Strategy switch
-        {
-            "random" => new RandomPlacement(),
-            "round-robin" => new RoundRobinPlacement(),
-            "least-loaded" => new LeastLoadedPlacement(),
-            "power-of-2" => new PowerOfChoicesPlacement(2),
-            "power-of-3" => new PowerOfChoicesPlacement(3),
-            "spread-regions" => new SpreadPlacement(),
-            "rendezvous" => new RendezvousPlacement(),
-            "bin-pack" => new BinPackPlacement(),
-            _ => new AvailabilityAwarePlacement(),
-        };
+        _cluster = StrategyCatalog.ThroughputCluster(Hosts, new SplittableRandom(1));
+        _strategy = StrategyCatalog.Placements[Strategy]();
         _random = new SplittableRandom(2);
     }
 

@@ -32,6 +32,9 @@ public sealed class ControlPlaneOptions
     /// <summary>Timer kinds: 200 and 201 for the replicated state, this one for reconciling. Default 210.</summary>
     public int ReconcileTimerKind { get; set; } = 210;
 
+    /// <summary>A copy (the replicated-state options are shared).</summary>
+    public ControlPlaneOptions Clone() => (ControlPlaneOptions)MemberwiseClone();
+
     /// <summary>Checks the options.</summary>
     public void Validate()
     {

@@ -32,6 +32,7 @@ public static class ChurnTimeline
         ArgumentNullException.ThrowIfNull(random);
         double time;
         bool up;
+        double? covering = null; // the stationary start's first interval, drawn length-biased
         if (warmUp is { } w)
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(w, TimeSpan.Zero);
@@ -43,31 +44,15 @@ public static class ChurnTimeline
             var meanUp = host.MeanUpHours;
             var meanDown = host.MeanDownHours;
             up = random.NextDouble() * (meanUp + meanDown) < meanUp;
-            var covering = up ? host.LengthBiasedUpHours(random) : host.LengthBiasedDownHours(random);
-            time = -(covering * random.NextDouble());
-            var first = time + covering;
-            if (first <= 0)
-            {
-                first = double.Epsilon;
-            }
-
-            foreach (var interval in Emit(host, up, Math.Max(time, 0), first))
-            {
-                yield return interval;
-                if (double.IsPositiveInfinity(interval.EndHours))
-                {
-                    yield break;
-                }
-            }
-
-            time = first;
-            up = !up;
+            covering = up ? host.LengthBiasedUpHours(random) : host.LengthBiasedDownHours(random);
+            time = -(covering.Value * random.NextDouble());
         }
 
         while (true)
         {
-            var length = up ? host.NextUpHours(random) : host.NextDownHours(random);
-            var end = time + length;
+            var length = covering ?? (up ? host.NextUpHours(random) : host.NextDownHours(random));
+            var end = covering is null ? time + length : Math.Max(time + length, double.Epsilon);
+            covering = null;
             if (end > 0)
             {
                 foreach (var interval in Emit(host, up, Math.Max(time, 0), end))

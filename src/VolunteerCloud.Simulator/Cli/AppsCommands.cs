@@ -4,6 +4,7 @@ using VolunteerCloud.ControlPlane;
 using VolunteerCloud.Placement;
 using VolunteerCloud.Simulator.Churn;
 using VolunteerCloud.Simulator.ControlPlane;
+using VolunteerCloud.Simulator.Experiments;
 
 namespace VolunteerCloud.Simulator.Cli;
 
@@ -12,24 +13,12 @@ internal static class AppsCommands
 {
     private static readonly CultureInfo C = CultureInfo.InvariantCulture;
 
-    public static readonly IReadOnlyDictionary<string, Func<IPlacementStrategy>> Placements = new Dictionary<string, Func<IPlacementStrategy>>(StringComparer.Ordinal)
-    {
-        ["random"] = () => new RandomPlacement(),
-        ["round-robin"] = () => new RoundRobinPlacement(),
-        ["least-loaded"] = () => new LeastLoadedPlacement(),
-        ["power-of-2"] = () => new PowerOfChoicesPlacement(2),
-        ["rendezvous"] = () => new RendezvousPlacement(),
-        ["bin-pack"] = () => new BinPackPlacement(),
-        ["spread-regions"] = () => new SpreadPlacement(),
-        ["availability-aware"] = () => new AvailabilityAwarePlacement(),
-    };
+    /// <summary>The placements the experiment compares by default (every one but power-of-3, which the balls-into-bins study covers).</summary>
+    private static readonly string[] DefaultPlacements = ["random", "round-robin", "least-loaded", "power-of-2", "rendezvous", "bin-pack", "spread-regions", "availability-aware"];
 
-    public static readonly IReadOnlyDictionary<string, Func<IChurnHandler>> Handlers = new Dictionary<string, Func<IChurnHandler>>(StringComparer.Ordinal)
-    {
-        ["reactive"] = () => new ReactiveChurnHandler(),
-        ["replication"] = () => new ReplicationChurnHandler(),
-        ["proactive"] = () => new ProactiveChurnHandler(),
-    };
+    private static IReadOnlyDictionary<string, Func<IPlacementStrategy>> Placements => StrategyCatalog.Placements;
+
+    private static IReadOnlyDictionary<string, Func<IChurnHandler>> Handlers => StrategyCatalog.ChurnHandlers;
 
     public static Command Create()
     {
@@ -41,7 +30,7 @@ internal static class AppsCommands
         var days = new Option<double>("--days") { Description = "Simulated days.", DefaultValueFactory = _ => 7 };
         var seeds = new Option<int>("--seeds") { Description = "Seeds per pair (1..s).", DefaultValueFactory = _ => 5 };
         var preset = new Option<string>("--preset") { Description = "Churn preset (half of the departures announced 30 s–2 min ahead).", DefaultValueFactory = _ => "seti" };
-        var placement = new Option<string[]>("--placement") { Description = $"Placements ({string.Join(", ", Placements.Keys)}); all by default.", AllowMultipleArgumentsPerToken = true };
+        var placement = new Option<string[]>("--placement") { Description = $"Placements ({string.Join(", ", Placements.Keys)}); by default {string.Join(", ", DefaultPlacements)}.", AllowMultipleArgumentsPerToken = true };
         var handler = new Option<string[]>("--handler") { Description = $"Churn handlers ({string.Join(", ", Handlers.Keys)}); all by default.", AllowMultipleArgumentsPerToken = true };
         var pinned = new Option<bool>("--controller") { Description = "The Deis-like baseline: one fixed controller stewards every app." };
         var crash = new Option<double?>("--crash-controller-hours") { Description = "Crash the entry node / controller at this hour." };
@@ -53,7 +42,7 @@ internal static class AppsCommands
         };
         churn.SetAction(parse =>
         {
-            var placements = parse.GetValue(placement) is { Length: > 0 } p ? p : [.. Placements.Keys];
+            var placements = parse.GetValue(placement) is { Length: > 0 } p ? p : DefaultPlacements;
             var handlers = parse.GetValue(handler) is { Length: > 0 } h ? h : [.. Handlers.Keys];
             foreach (var name in placements.Where(n => !Placements.ContainsKey(n)).Concat(handlers.Where(n => !Handlers.ContainsKey(n))))
             {

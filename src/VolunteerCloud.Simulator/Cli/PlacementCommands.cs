@@ -114,27 +114,12 @@ internal static class PlacementCommands
         output.WriteLine();
         output.WriteLine("| strategy | placements | seconds | placements/s |");
         output.WriteLine("|---|---|---|---|");
-        IPlacementStrategy[] strategies =
-        [
-            new RandomPlacement(), new RoundRobinPlacement(), new LeastLoadedPlacement(), new PowerOfChoicesPlacement(2), new PowerOfChoicesPlacement(3),
-            new SpreadPlacement(), new RendezvousPlacement(), new BinPackPlacement(), new AvailabilityAwarePlacement(),
-        ];
         var limits = new ResourceAmount(0.5, 256L << 20);
-        foreach (var strategy in strategies)
+        string[] names = ["random", "round-robin", "least-loaded", "power-of-2", "power-of-3", "spread-regions", "rendezvous", "bin-pack", "availability-aware"];
+        foreach (var strategy in names.Select(name => StrategyCatalog.Placements[name]()))
         {
             var random = new SplittableRandom(1);
-            var cluster = new ClusterState(hosts);
-            for (var i = 0; i < hosts; i++)
-            {
-                var index = cluster.Add(new NodeId(i), new ResourceAmount(1 + random.NextInt32(8), (2L + random.NextInt32(30)) << 30), (ushort)random.NextInt32(6));
-                cluster.HistoryOf(index).SessionStarted(TimeSpan.FromHours(random.NextDouble() * 100));
-                if (random.NextBoolean(0.1))
-                {
-                    cluster.SetEligible(index, false);
-                }
-            }
-
-            cluster.Now = TimeSpan.FromHours(100);
+            var cluster = StrategyCatalog.ThroughputCluster(hosts, random);
             var count = strategy is ScoringPlacement ? 300 : 300_000;
             var avoid = new NodeId[2];
             var regions = new ushort[2];

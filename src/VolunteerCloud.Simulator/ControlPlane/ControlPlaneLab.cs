@@ -116,14 +116,8 @@ public static class ControlPlaneLab
         var options = scenario.Options;
         if (scenario.PinnedController)
         {
-            options = new ControlPlaneOptions
-            {
-                State = options.State,
-                ReconcileInterval = options.ReconcileInterval,
-                ReconcileDelay = options.ReconcileDelay,
-                StartTimeout = options.StartTimeout,
-                PinnedController = new NodeId(0),
-            };
+            options = options.Clone();
+            options.PinnedController = new NodeId(0);
         }
 
         ControlPlaneNode Create(NodeId id)
