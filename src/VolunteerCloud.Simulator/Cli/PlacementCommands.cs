@@ -120,16 +120,23 @@ internal static class PlacementCommands
         {
             var random = new SplittableRandom(1);
             var cluster = StrategyCatalog.ThroughputCluster(hosts, random);
-            var count = strategy is ScoringPlacement ? 300 : 300_000;
+            var attempts = strategy is ScoringPlacement ? 300 : 300_000;
+            var count = 0;
             var avoid = new NodeId[2];
             var regions = new ushort[2];
             var clock = WallClock.Start();
-            for (var b = 0; b < count; b++)
+            for (var b = 0; b < attempts; b++)
             {
                 var replica = b % 3;
                 var request = new PlacementRequest("app", replica, limits) { Avoid = avoid.AsMemory(0, replica), UsedRegions = regions.AsMemory(0, replica) };
                 var chosen = strategy.Choose(cluster, request, random);
+                if (chosen < 0)
+                {
+                    break; // the cluster is full (a small --hosts)
+                }
+
                 cluster.Place(chosen, limits);
+                count++;
                 if (replica < 2)
                 {
                     avoid[replica] = cluster.HostAt(chosen);
