@@ -28,15 +28,45 @@ public enum MemberState : byte
 /// <param name="MemoryMegabytes">Memory the volunteer offers, in MiB (0 when unknown).</param>
 public readonly record struct MemberMetadata(ushort Region, int CpuMillicores, int MemoryMegabytes)
 {
+    /// <summary>The longest <see cref="Address"/>, in UTF-8 bytes.</summary>
+    public const int MaxAddressBytes = 255;
+
+    private readonly string? _address;
+
     /// <summary>Nothing known.</summary>
     public static MemberMetadata None => default;
 
-    /// <summary>Writes the metadata (three variable-length integers).</summary>
+    /// <summary>
+    /// Where the member's gossip reaches it on a real network, as <c>host:port</c> (memberlist's Addr and Port);
+    /// empty in the simulator, which addresses nodes by id alone.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Longer than <see cref="MaxAddressBytes"/> bytes.</exception>
+    public string Address
+    {
+        get => _address ?? string.Empty;
+        init
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            if (System.Text.Encoding.UTF8.GetByteCount(value) > MaxAddressBytes)
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), value, $"An address may have at most {MaxAddressBytes} bytes.");
+            }
+
+            _address = value.Length == 0 ? null : value;
+        }
+    }
+
+    /// <summary>The TCP port of the member's HTTP API on <see cref="Address"/>'s host (0: none).</summary>
+    public ushort ApiPort { get; init; }
+
+    /// <summary>Writes the metadata (three variable-length integers, the address, the API port).</summary>
     public void Write(ref WireWriter writer)
     {
         writer.WriteVarUInt32(Region);
         writer.WriteVarInt32(CpuMillicores);
         writer.WriteVarInt32(MemoryMegabytes);
+        writer.WriteString(Address);
+        writer.WriteVarUInt32(ApiPort);
     }
 
     /// <summary>Reads metadata written by <see cref="Write"/>.</summary>
@@ -48,12 +78,27 @@ public readonly record struct MemberMetadata(ushort Region, int CpuMillicores, i
             throw new WireFormatException($"Region {region.ToString(CultureInfo.InvariantCulture)} is out of range.");
         }
 
-        return new MemberMetadata((ushort)region, reader.ReadVarInt32(), reader.ReadVarInt32());
+        var cpu = reader.ReadVarInt32();
+        var memory = reader.ReadVarInt32();
+        var address = reader.ReadString();
+        if (System.Text.Encoding.UTF8.GetByteCount(address) > MaxAddressBytes)
+        {
+            throw new WireFormatException($"An address may have at most {MaxAddressBytes.ToString(CultureInfo.InvariantCulture)} bytes.");
+        }
+
+        var apiPort = reader.ReadVarUInt32();
+        if (apiPort > ushort.MaxValue)
+        {
+            throw new WireFormatException($"API port {apiPort.ToString(CultureInfo.InvariantCulture)} is out of range.");
+        }
+
+        return new MemberMetadata((ushort)region, cpu, memory) { Address = address, ApiPort = (ushort)apiPort };
     }
 
     /// <summary>The encoded size in bytes.</summary>
     public int EncodedLength =>
-        WireLength.VarUInt(Region) + WireLength.VarInt(CpuMillicores) + WireLength.VarInt(MemoryMegabytes);
+        WireLength.VarUInt(Region) + WireLength.VarInt(CpuMillicores) + WireLength.VarInt(MemoryMegabytes) +
+        (_address is null ? 1 : WireLength.Text(_address)) + WireLength.VarUInt(ApiPort);
 }
 
 /// <summary>One member as a node sees it.</summary>

@@ -61,7 +61,7 @@ public sealed class MessageTypeTests
         new Member(new NodeId(0), MemberState.Alive, 1, Metadata),
         new Member(new NodeId(1), MemberState.Suspect, 2, default),
         new Member(new NodeId(2), MemberState.Dead, 3, default),
-        new Member(new NodeId(int.MaxValue), MemberState.Left, uint.MaxValue, new MemberMetadata(4, 5, 6)),
+        new Member(new NodeId(int.MaxValue), MemberState.Left, uint.MaxValue, new MemberMetadata(4, 5, 6) { Address = "10.201.2.2:7946", ApiPort = 8080 }),
     };
 
     private static IEnumerable<Type> AllMessageTypes() =>

@@ -1,0 +1,260 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using VolunteerCloud.Apps;
+using VolunteerCloud.ControlPlane;
+using VolunteerCloud.Host.Runtime;
+using VolunteerCloud.Membership;
+
+namespace VolunteerCloud.Host.Api;
+
+/// <summary>A replica as the cluster reports it.</summary>
+public sealed record ReplicaInfo(string Replica, int Slot, int Node, string? Address, bool Running);
+
+/// <summary>An app: its desired state and where its replicas run.</summary>
+public sealed record AppInfo(string Name, string Image, int Replicas, int Running, double Cpus, long MemoryBytes, IReadOnlyList<string> Ports, IReadOnlyList<ReplicaInfo> Placement);
+
+/// <summary>A member as this node sees it.</summary>
+public sealed record MemberInfo(int Id, string State, uint Incarnation, string Address, int ApiPort, int Region, int CpuMillicores, int MemoryMegabytes);
+
+/// <summary>This node.</summary>
+public sealed record NodeInfo(int Id, string Address, int ApiPort, bool Leaving, double CapacityCpus, long CapacityMemoryBytes, double AllocatedCpus, long AllocatedMemoryBytes, int Containers, IReadOnlyList<string> Stewarded, int Members);
+
+/// <summary>What a deploy, scale or remove did.</summary>
+public sealed record ChangeResult(IReadOnlyList<string> Apps, string Message);
+
+/// <summary>An error: what went wrong and what to do.</summary>
+public sealed record ApiError(string Error);
+
+/// <summary>
+/// The node's HTTP API. Every node serves all of it — there is no special node: a deploy accepted here is written
+/// to the replicated desired state and reaches every other node by gossip.
+/// </summary>
+internal static class HttpApi
+{
+    private const int MaxBodyBytes = 1 << 20;
+    private const int MaxReplicas = 1_000;
+
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        app.MapGet("/healthz", (NodeRuntime runtime) => runtime.Ready.IsCompletedSuccessfully ? Results.Text("ok\n") : Results.Text("starting\n", statusCode: 503));
+        app.MapGet("/metrics", async (NodeRuntime runtime, CancellationToken ct) => Results.Text(await Metrics.RenderAsync(runtime, ct), "text/plain; version=0.0.4"));
+
+        var v1 = app.MapGroup("/v1");
+        v1.MapGet("/node", async (NodeRuntime runtime, CancellationToken ct) => Results.Ok(await runtime.InvokeAsync((node, context) => new NodeInfo(
+            node.Self.Value,
+            runtime.Advertised?.ToString() ?? "",
+            runtime.ApiPort,
+            runtime.Leaving,
+            context.Containers.Capacity.Cpus,
+            context.Containers.Capacity.MemoryBytes,
+            context.Containers.Allocated.Cpus,
+            context.Containers.Allocated.MemoryBytes,
+            context.Containers.Count,
+            [.. node.Stewarded.Order(StringComparer.Ordinal)],
+            node.Membership.View.Members.Count(m => m.State is MemberState.Alive or MemberState.Suspect)), ct))).WithName("GetNode");
+
+        v1.MapGet("/members", async (NodeRuntime runtime, CancellationToken ct) => Results.Ok(await runtime.InvokeAsync((node, _) =>
+            node.Membership.View.Members.OrderBy(m => m.Id.Value).Select(ToInfo).ToList(), ct))).WithName("ListMembers");
+
+        v1.MapGet("/apps", async (NodeRuntime runtime, CancellationToken ct) => Results.Ok(await runtime.InvokeAsync((node, _) =>
+            node.Apps.OrderBy(a => a.Name, StringComparer.Ordinal).Select(a => Describe(node, a)).ToList(), ct))).WithName("ListApps");
+
+        v1.MapGet("/apps/{name}", async (string name, NodeRuntime runtime, CancellationToken ct) =>
+        {
+            var info = await runtime.InvokeAsync((node, _) => node.Apps.FirstOrDefault(a => a.Name == name) is { } spec ? Describe(node, spec) : null, ct);
+            return info is null ? NotFound(name) : Results.Ok(info);
+        }).WithName("GetApp");
+
+        v1.MapPost("/apps", async (HttpRequest request, NodeRuntime runtime, CancellationToken ct) =>
+        {
+            if (request.ContentLength > MaxBodyBytes)
+            {
+                return Results.BadRequest(new ApiError($"The spec is larger than {MaxBodyBytes} bytes."));
+            }
+
+            string text;
+            using (var reader = new StreamReader(request.Body, Encoding.UTF8))
+            {
+                var buffer = new char[MaxBodyBytes + 1];
+                var read = await reader.ReadBlockAsync(buffer, ct);
+                if (read > MaxBodyBytes)
+                {
+                    return Results.BadRequest(new ApiError($"The spec is larger than {MaxBodyBytes} bytes."));
+                }
+
+                text = new string(buffer, 0, read);
+            }
+
+            IReadOnlyList<AppSpec> specs;
+            try
+            {
+                // A Compose file, in YAML or in its JSON form (JSON is YAML): one parser, the same checks either way.
+                specs = ComposeFile.Parse(new StringReader(text), "request body");
+            }
+            catch (ComposeException e)
+            {
+                return Results.BadRequest(new ApiError(e.Message));
+            }
+
+            if (specs.Count == 0)
+            {
+                return Results.BadRequest(new ApiError("The Compose file has no services: add one under 'services:'."));
+            }
+
+            await runtime.InvokeAsync((node, context) =>
+            {
+                foreach (var spec in specs)
+                {
+                    node.Deploy(context, spec);
+                }
+
+                return true;
+            }, ct);
+            return Results.Accepted("/v1/apps", new ChangeResult([.. specs.Select(s => s.Name)], $"Deployed {specs.Count} app(s); replicas start as the stewards place them."));
+        }).WithName("Deploy").WithDescription("Deploys the services of a Compose file (YAML, or its JSON form) sent as the body.");
+
+        v1.MapPost("/apps/{name}/scale", async (string name, int replicas, NodeRuntime runtime, CancellationToken ct) =>
+        {
+            if (replicas is < 0 or > MaxReplicas)
+            {
+                return Results.BadRequest(new ApiError($"replicas must be between 0 and {MaxReplicas}."));
+            }
+
+            var found = await runtime.InvokeAsync((node, context) =>
+            {
+                if (!node.Apps.Any(a => a.Name == name))
+                {
+                    return false;
+                }
+
+                node.Scale(context, name, replicas);
+                return true;
+            }, ct);
+            return found ? Results.Accepted($"/v1/apps/{name}", new ChangeResult([name], $"Scaled {name} to {replicas}.")) : NotFound(name);
+        }).WithName("Scale");
+
+        v1.MapDelete("/apps/{name}", async (string name, NodeRuntime runtime, CancellationToken ct) =>
+        {
+            var found = await runtime.InvokeAsync((node, context) =>
+            {
+                if (!node.Apps.Any(a => a.Name == name))
+                {
+                    return false;
+                }
+
+                node.Remove(context, name);
+                return true;
+            }, ct);
+            return found ? Results.Accepted("/v1/apps", new ChangeResult([name], $"Removing {name}; its replicas stop everywhere.")) : NotFound(name);
+        }).WithName("Remove");
+
+        v1.MapGet("/apps/{name}/logs", async (string name, int? tail, NodeRuntime runtime, IHttpClientFactory http, CancellationToken ct) =>
+        {
+            var lines = Math.Clamp(tail ?? 100, 1, 10_000);
+            var where = await runtime.InvokeAsync((node, _) => node.Apps.FirstOrDefault(a => a.Name == name) is { } spec ? Describe(node, spec).Placement.Where(p => p.Running).ToList() : null, ct);
+            if (where is null)
+            {
+                return NotFound(name);
+            }
+
+            var text = new StringBuilder();
+            foreach (var replica in where)
+            {
+                text.Append("==> ").Append(replica.Replica).Append(" on node ").Append(replica.Node.ToString(CultureInfo.InvariantCulture)).Append(" <==\n");
+                if (replica.Node == runtime.Self.Value)
+                {
+                    text.Append(await runtime.Containers.GetLogsAsync(replica.Replica, lines, ct) ?? "(gone)\n");
+                }
+                else if (replica.Address is { } address && IPEndPoint.TryParse(address, out var endpoint))
+                {
+                    try
+                    {
+                        var client = http.CreateClient("peers");
+                        var apiPort = await runtime.InvokeAsync((node, _) => node.Membership.View.Members.FirstOrDefault(m => m.Id.Value == replica.Node).Metadata.ApiPort, ct);
+                        var url = $"http://{new IPEndPoint(endpoint.Address, apiPort)}/v1/local/logs?replica={Uri.EscapeDataString(replica.Replica)}&tail={lines.ToString(CultureInfo.InvariantCulture)}";
+                        text.Append(await client.GetStringAsync(url, ct));
+                    }
+                    catch (HttpRequestException e)
+                    {
+                        text.Append("(node unreachable: ").Append(e.Message).Append(")\n");
+                    }
+                }
+            }
+
+            return Results.Text(text.ToString());
+        }).WithName("Logs");
+
+        v1.MapGet("/local/logs", async (string replica, int? tail, NodeRuntime runtime, CancellationToken ct) =>
+            await runtime.Containers.GetLogsAsync(replica, Math.Clamp(tail ?? 100, 1, 10_000), ct) is { } logs ? Results.Text(logs) : Results.NotFound(new ApiError($"No replica {replica} runs on this node.")))
+            .WithName("LocalLogs");
+
+        v1.MapPost("/node/leave", (string? @in, NodeRuntime runtime, Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime) =>
+        {
+            var delay = TimeSpan.Zero;
+            if (@in is not null && !TryParseDuration(@in, out delay))
+            {
+                return Results.BadRequest(new ApiError($"'{@in}' is not a duration: write e.g. 60s, 5m or 1h."));
+            }
+
+            _ = Task.Run(async () =>
+            {
+                await runtime.DrainAsync(lifetime.ApplicationStopping, delay);
+                lifetime.StopApplication();
+            });
+            return Results.Accepted("/v1/node", new ChangeResult([], delay > TimeSpan.Zero ? $"Leaving in {delay}: replicas move elsewhere first." : "Leaving: replicas move elsewhere first."));
+        }).WithName("Leave");
+    }
+
+    /// <summary>Parses 90, 90s, 5m, 1h, 250ms.</summary>
+    public static bool TryParseDuration(string text, out TimeSpan duration)
+    {
+        duration = default;
+        text = text.Trim();
+        var (number, unit) = text.EndsWith("ms", StringComparison.Ordinal) ? (text[..^2], 0.001)
+            : text.EndsWith('s') ? (text[..^1], 1.0)
+            : text.EndsWith('m') ? (text[..^1], 60.0)
+            : text.EndsWith('h') ? (text[..^1], 3600.0)
+            : (text, 1.0);
+        if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !(value >= 0) || value * unit > TimeSpan.MaxValue.TotalSeconds / 2)
+        {
+            return false;
+        }
+
+        duration = TimeSpan.FromSeconds(value * unit);
+        return true;
+    }
+
+    private static IResult NotFound(string name) => Results.NotFound(new ApiError($"No app is called '{name}'. 'vc ps' lists the apps."));
+
+    private static MemberInfo ToInfo(Member m) => new(m.Id.Value, m.State.ToString().ToLowerInvariant(), m.Incarnation, m.Metadata.Address, m.Metadata.ApiPort, m.Metadata.Region, m.Metadata.CpuMillicores, m.Metadata.MemoryMegabytes);
+
+    private static AppInfo Describe(ControlPlaneNode node, AppSpec spec)
+    {
+        var view = node.Membership.View;
+        var placement = new List<ReplicaInfo>();
+        foreach (var (host, report) in node.Reports)
+        {
+            var member = view.Members.FirstOrDefault(m => m.Id == host);
+            if (member.State is not (MemberState.Alive or MemberState.Suspect) && host != node.Self)
+            {
+                continue;
+            }
+
+            foreach (var record in report.Replicas)
+            {
+                if (record.Replica.App == spec.Name)
+                {
+                    placement.Add(new ReplicaInfo(record.Replica.ToString(), record.Replica.Slot, host.Value, member.Metadata.Address, record.Running));
+                }
+            }
+        }
+
+        placement.Sort((a, b) => a.Slot != b.Slot ? a.Slot.CompareTo(b.Slot) : a.Node.CompareTo(b.Node));
+        return new AppInfo(spec.Name, spec.Image, spec.Replicas, placement.Count(p => p.Running), spec.Limits.Cpus, spec.Limits.MemoryBytes,
+            [.. spec.Ports.Select(p => p.HostPort == 0 ? $"{p.ContainerPort}/{p.Protocol}" : $"{p.HostPort}:{p.ContainerPort}/{p.Protocol}")], placement);
+    }
+}

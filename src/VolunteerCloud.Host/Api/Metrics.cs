@@ -1,0 +1,77 @@
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using System.Text;
+using VolunteerCloud.Host.Runtime;
+using VolunteerCloud.Membership;
+
+namespace VolunteerCloud.Host.Api;
+
+/// <summary>
+/// The daemon's instruments (System.Diagnostics.Metrics, meter "VolunteerCloud.Host") and their Prometheus text
+/// exposition: a scrape reads the node's counters on its loop, then collects every observable instrument of the
+/// meter with a <see cref="MeterListener"/>.
+/// </summary>
+internal static class Metrics
+{
+    public const string MeterName = "VolunteerCloud.Host";
+
+    /// <summary>Creates the instruments (once per runtime) over a snapshot the scrape refreshes.</summary>
+    public static void CreateInstruments(Meter meter, Func<Snapshot> read)
+    {
+        meter.CreateObservableGauge("vc_members_alive", () => read().MembersAlive, description: "Members this node sees alive or suspect.");
+        meter.CreateObservableGauge("vc_apps", () => read().Apps, description: "Apps in the desired state.");
+        meter.CreateObservableGauge("vc_replicas_local", () => read().LocalReplicas, description: "Replicas this node runs or is starting.");
+        meter.CreateObservableGauge("vc_apps_stewarded", () => read().Stewarded, description: "Apps this node is steward of.");
+        meter.CreateObservableGauge("vc_cpus_allocated", () => read().AllocatedCpus, description: "CPUs allocated to containers (of the volunteer's cap).");
+        meter.CreateObservableGauge("vc_cpus_capacity", () => read().CapacityCpus, description: "CPUs the volunteer allows.");
+        meter.CreateObservableGauge("vc_memory_allocated_bytes", () => read().AllocatedMemory, description: "Memory allocated to containers.");
+        meter.CreateObservableGauge("vc_memory_capacity_bytes", () => read().CapacityMemory, description: "Memory the volunteer allows.");
+        meter.CreateObservableCounter("vc_datagrams_sent_total", () => read().Sent, description: "Datagrams sent to peers.");
+        meter.CreateObservableCounter("vc_datagrams_received_total", () => read().Received, description: "Datagrams received from peers.");
+        meter.CreateObservableCounter("vc_datagrams_dropped_total", () => read().Dropped, description: "Datagrams dropped (unknown peer, send error, malformed, full queue).");
+        meter.CreateObservableCounter("vc_commands_sent_total", () => read().CommandsSent, description: "Start and stop commands sent as a steward.");
+        meter.CreateObservableCounter("vc_containers_started_total", () => read().ContainersStarted, description: "Containers started on this node.");
+        meter.CreateObservableCounter("vc_reconciles_total", () => read().Reconciles, description: "Reconcile passes run as a steward.");
+    }
+
+    public static async Task<string> RenderAsync(NodeRuntime runtime, CancellationToken cancellationToken)
+    {
+        await runtime.RefreshSnapshotAsync(cancellationToken).ConfigureAwait(false);
+        var lines = new SortedDictionary<string, (string Type, string Help, double Value)>(StringComparer.Ordinal);
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == MeterName && ReferenceEquals(instrument.Meter, runtime.Meter))
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<int>((i, v, _, _) => lines[i.Name] = (Kind(i), i.Description ?? "", v));
+        listener.SetMeasurementEventCallback<long>((i, v, _, _) => lines[i.Name] = (Kind(i), i.Description ?? "", v));
+        listener.SetMeasurementEventCallback<double>((i, v, _, _) => lines[i.Name] = (Kind(i), i.Description ?? "", v));
+        listener.Start();
+        listener.RecordObservableInstruments();
+        var text = new StringBuilder();
+        foreach (var (name, (type, help, value)) in lines)
+        {
+            text.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
+            text.Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
+            text.Append(name).Append(' ').Append(value.ToString("R", CultureInfo.InvariantCulture)).Append('\n');
+        }
+
+        return text.ToString();
+    }
+
+    private static string Kind(Instrument instrument) => instrument.GetType().Name.StartsWith("ObservableCounter", StringComparison.Ordinal) ? "counter" : "gauge";
+
+    /// <summary>What the instruments report, read on the node's loop.</summary>
+    public sealed record Snapshot(int MembersAlive, int Apps, int LocalReplicas, int Stewarded, double AllocatedCpus, double CapacityCpus, long AllocatedMemory, long CapacityMemory,
+        long Sent, long Received, long Dropped, long CommandsSent, long ContainersStarted, long Reconciles)
+    {
+        public static Snapshot Empty { get; } = new(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+
+        public static int Alive(MembershipView view) => view.Members.Count(m => m.State is MemberState.Alive or MemberState.Suspect);
+    }
+}

@@ -1,0 +1,401 @@
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using System.IO.Hashing;
+using System.Net;
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using System.Threading.Channels;
+using Docker.DotNet;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using VolunteerCloud.Containers;
+using VolunteerCloud.ControlPlane;
+using VolunteerCloud.Host.Docker;
+using VolunteerCloud.Host.Transport;
+using VolunteerCloud.Membership;
+using VolunteerCloud.Randomness;
+using VolunteerCloud.Wire;
+
+namespace VolunteerCloud.Host.Runtime;
+
+/// <summary>
+/// Runs one <see cref="ControlPlaneNode"/> on this machine: a single loop takes its inputs one at a time from a
+/// bounded channel — datagrams from peers, timers on the system clock, container events from Docker Engine, and
+/// commands from the HTTP API — and the node's effects go out through the context (the peer transport, timers, the
+/// engine). The same node code runs in the simulator; only this loop and the context differ.
+/// </summary>
+internal sealed partial class NodeRuntime : BackgroundService
+{
+    private readonly Channel<Input> _inputs = Channel.CreateBounded<Input>(new BoundedChannelOptions(10_000) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    private readonly VolunteerOptions _options;
+    private readonly IMembershipProtocolFactory _membership;
+    private readonly IPlacementStrategyFactory _placement;
+    private readonly TimeProvider _clock;
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger _logger;
+    private readonly Meter _meter;
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private DockerClient? _docker;
+    private DockerContainerRuntime? _containers;
+    private PeerTransport? _transport;
+    private HostNodeContext? _context;
+    private ControlPlaneNode? _node;
+    private long _viewVersion = -1;
+    private long _droppedInputs;
+    private Api.Metrics.Snapshot _snapshot = Api.Metrics.Snapshot.Empty;
+
+    public NodeRuntime(IOptions<VolunteerOptions> options, IMembershipProtocolFactory membership, IPlacementStrategyFactory placement, TimeProvider clock, ILoggerFactory loggers, IMeterFactory meters)
+    {
+        _options = options.Value;
+        _membership = membership;
+        _placement = placement;
+        _clock = clock;
+        _loggers = loggers;
+        _logger = loggers.CreateLogger<NodeRuntime>();
+        _meter = meters.Create(Api.Metrics.MeterName);
+        Api.Metrics.CreateInstruments(_meter, () => _snapshot);
+    }
+
+    /// <summary>The meter of the daemon's instruments.</summary>
+    public Meter Meter => _meter;
+
+    /// <summary>The HTTP API's port.</summary>
+    public int ApiPort => _options.ApiPort;
+
+    /// <summary>Reads the node's counters on its loop for the next scrape.</summary>
+    public async Task RefreshSnapshotAsync(CancellationToken cancellationToken)
+    {
+        var transport = Transport;
+        _snapshot = await InvokeAsync((node, context) => new Api.Metrics.Snapshot(
+            Api.Metrics.Snapshot.Alive(node.Membership.View),
+            node.Apps.Count(),
+            node.LocalReplicas.Count(),
+            node.Stewarded.Count,
+            context.Containers.Allocated.Cpus,
+            context.Containers.Capacity.Cpus,
+            context.Containers.Allocated.MemoryBytes,
+            context.Containers.Capacity.MemoryBytes,
+            Interlocked.Read(ref transport.Sent),
+            Interlocked.Read(ref transport.Received),
+            Interlocked.Read(ref transport.DroppedUnknownPeer) + Interlocked.Read(ref transport.DroppedSendError) + Interlocked.Read(ref transport.DroppedMalformed) + DroppedInputs,
+            node.Counters.CommandsSent,
+            node.Counters.ContainersStarted,
+            node.Counters.Reconciles), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Completes when the node has started (the API waits for it).</summary>
+    public Task Ready => _ready.Task;
+
+    /// <summary>This node's id.</summary>
+    public NodeId Self => _transport?.Self ?? default;
+
+    /// <summary>The address others reach this node's gossip at.</summary>
+    public IPEndPoint? Advertised { get; private set; }
+
+    public PeerTransport Transport => _transport ?? throw new InvalidOperationException("The node has not started.");
+
+    public DockerContainerRuntime Containers => _containers ?? throw new InvalidOperationException("The node has not started.");
+
+    /// <summary>Inputs dropped because the queue was full (datagrams only; commands wait).</summary>
+    public long DroppedInputs => Interlocked.Read(ref _droppedInputs);
+
+    /// <summary>Whether the node is leaving (a graceful leave or an owner reclaim has begun).</summary>
+    public bool Leaving { get; private set; }
+
+    /// <summary>Runs <paramref name="action"/> on the node's loop, between two inputs, and returns its result.</summary>
+    public async Task<T> InvokeAsync<T>(Func<ControlPlaneNode, NodeContext, T> action, CancellationToken cancellationToken = default)
+    {
+        await _ready.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var command = new CommandInput((node, context) => action(node, context));
+        await _inputs.Writer.WriteAsync(command, cancellationToken).ConfigureAwait(false);
+        return (T)(await command.Result.Task.WaitAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        _options.Validate();
+        var bind = new IPEndPoint(IPAddress.Parse(_options.BindAddress), _options.GossipPort);
+        var advertiseAddress = _options.AdvertiseAddress is { } configured ? IPAddress.Parse(configured) : GuessAdvertiseAddress(bind.Address);
+        Advertised = new IPEndPoint(advertiseAddress, _options.GossipPort);
+        var self = new NodeId(_options.NodeId != 0 ? _options.NodeId : DeriveNodeId(Advertised));
+        _transport = new PeerTransport(self, bind, _options.MaxUdpPayload, _loggers.CreateLogger<PeerTransport>());
+        _transport.Start(OnDatagram);
+
+        _docker = new DockerClientBuilder().WithEndpoint(new Uri(_options.DockerEndpoint)).Build();
+        _containers = new DockerContainerRuntime(
+            _docker,
+            new DockerRuntimeOptions(self, _options.Capacity, _options.PidsLimit, _options.StopGrace, _options.PublishAddress),
+            OnContainerEvent,
+            _loggers.CreateLogger<DockerContainerRuntime>());
+        try
+        {
+            await _containers.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or SocketException or DockerApiException or TimeoutException)
+        {
+            throw new InvalidOperationException($"Docker Engine does not answer at {_options.DockerEndpoint} ({e.Message}). Start it, or set Volunteer:DockerEndpoint.", e);
+        }
+
+        var seeds = await ResolveSeedsAsync(cancellationToken).ConfigureAwait(false);
+        var capacity = _options.Capacity;
+        var metadata = new MemberMetadata((ushort)_options.Region, (int)(capacity.Cpus * 1000), (int)(capacity.MemoryBytes >> 20))
+        {
+            Address = Advertised.ToString(),
+            ApiPort = (ushort)_options.ApiPort,
+        };
+        var membership = _membership.Create(new MembershipSetup(self, metadata, seeds));
+        var churn = new ProactiveChurnHandler(_options.RescheduleGrace, residualThresholdHours: 0); // moves replicas off hosts that announce they leave
+        _node = new ControlPlaneNode(self, membership, _placement.Create(), churn);
+        var seed = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
+        _context = new HostNodeContext(self, _clock, new SplittableRandom(seed), _containers, _transport, _loggers.CreateLogger("VolunteerCloud.Node"), _meter, OnTimer);
+        LogStarting(_logger, self.Value, Advertised, seeds.Count, capacity.ToString());
+        await base.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Graceful leave (SIGTERM, Ctrl+C, or <c>vchost leave</c>): announce the departure, let the stewards start
+    /// replacements elsewhere and stop the copies here (up to <see cref="VolunteerOptions.LeaveDrainTimeout"/>), leave
+    /// the membership, then stop whatever still runs.
+    /// </summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_node is not null && _ready.Task.IsCompletedSuccessfully && ExecuteTask is { IsCompleted: false })
+        {
+            try
+            {
+                await DrainAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        _inputs.Writer.TryComplete();
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        _context?.CancelAll();
+        if (_containers is not null)
+        {
+            using var stopAll = new CancellationTokenSource(_options.StopGrace + TimeSpan.FromSeconds(10));
+            await _containers.StopAllAsync(stopAll.Token).ConfigureAwait(false);
+            await _containers.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_transport is not null)
+        {
+            await _transport.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _docker?.Dispose();
+        LogStopped(_logger);
+    }
+
+    /// <summary>Announces that this host leaves (now or after <paramref name="delay"/>), then drains and leaves: the owner reclaims the machine.</summary>
+    public async Task DrainAsync(CancellationToken cancellationToken, TimeSpan? delay = null)
+    {
+        if (delay is { } wait && wait > TimeSpan.Zero)
+        {
+            await InvokeAsync((node, context) => { node.AnnounceLeaving(context); Leaving = true; return true; }, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(wait, _clock, cancellationToken).ConfigureAwait(false);
+        }
+
+        await InvokeAsync((node, context) => { node.AnnounceLeaving(context); Leaving = true; return true; }, cancellationToken).ConfigureAwait(false);
+        LogLeaving(_logger, _options.LeaveDrainTimeout);
+        var deadline = _clock.GetUtcNow() + _options.LeaveDrainTimeout;
+        while (_clock.GetUtcNow() < deadline)
+        {
+            var left = await InvokeAsync((node, _) => node.LocalReplicas.Count(), cancellationToken).ConfigureAwait(false);
+            if (left == 0)
+            {
+                break;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(250), _clock, cancellationToken).ConfigureAwait(false);
+        }
+
+        await InvokeAsync((node, context) => { node.Membership.Leave(context); return true; }, cancellationToken).ConfigureAwait(false);
+        await Task.Delay(TimeSpan.FromMilliseconds(500), _clock, cancellationToken).ConfigureAwait(false); // let the leave gossip go out
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var node = _node!;
+        var context = _context!;
+        node.OnStart(context);
+        _ready.TrySetResult();
+        LearnAddresses(node);
+        try
+        {
+            await foreach (var input in _inputs.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    Handle(node, context, input);
+                }
+                catch (Exception e) when (input is CommandInput command)
+                {
+                    command.Result.TrySetException(e);
+                }
+                catch (Exception e) when (e is WireFormatException or InvalidOperationException or ArgumentException or KeyNotFoundException)
+                {
+                    LogInputFailed(_logger, input.GetType().Name, e);
+                }
+
+                LearnAddresses(node);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private static void Handle(ControlPlaneNode node, HostNodeContext context, Input input)
+    {
+        switch (input)
+        {
+            case DatagramInput datagram:
+                node.OnMessage(context, datagram.From, WireFormat.Decode(datagram.Bytes));
+                break;
+            case TimerInput timer:
+                if (context.TakeFired(timer.Id))
+                {
+                    node.OnTimer(context, timer.Tag);
+                }
+
+                break;
+            case ContainerInput container:
+                node.OnContainerEvent(context, container.Event);
+                break;
+            case CommandInput command:
+                command.Result.TrySetResult(command.Action(node, context));
+                break;
+        }
+    }
+
+    private void LearnAddresses(ControlPlaneNode node)
+    {
+        var view = node.Membership.View;
+        if (view.Version == _viewVersion)
+        {
+            return;
+        }
+
+        _viewVersion = view.Version;
+        foreach (var member in view.Members)
+        {
+            if (member.Metadata.Address.Length > 0 && IPEndPoint.TryParse(member.Metadata.Address, out var endpoint))
+            {
+                _transport!.Learn(member.Id, endpoint);
+            }
+        }
+    }
+
+    private void OnDatagram(NodeId from, byte[] bytes)
+    {
+        if (!_inputs.Writer.TryWrite(new DatagramInput(from, bytes)))
+        {
+            Interlocked.Increment(ref _droppedInputs); // a full queue drops datagrams, as a full socket buffer would
+        }
+    }
+
+    private void OnTimer(TimerId id, TimerTag tag)
+    {
+        if (!_inputs.Writer.TryWrite(new TimerInput(id, tag)))
+        {
+            _ = _inputs.Writer.WriteAsync(new TimerInput(id, tag)).AsTask(); // timers are never dropped
+        }
+    }
+
+    private void OnContainerEvent(ContainerEvent containerEvent)
+    {
+        if (!_inputs.Writer.TryWrite(new ContainerInput(containerEvent)))
+        {
+            _ = _inputs.Writer.WriteAsync(new ContainerInput(containerEvent)).AsTask(); // nor container events
+        }
+    }
+
+    private async Task<List<NodeId>> ResolveSeedsAsync(CancellationToken cancellationToken)
+    {
+        var seeds = new List<NodeId>();
+        if (_options.Seeds.Count == 0)
+        {
+            return seeds;
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(10));
+        var hellos = _options.Seeds.Select(IPEndPoint.Parse).Where(e => !e.Equals(Advertised)).Select(async endpoint =>
+        {
+            try
+            {
+                return (NodeId?)await _transport!.HelloAsync(endpoint, TimeSpan.FromMilliseconds(500), timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                LogSeedSilent(_logger, endpoint);
+                return null;
+            }
+        }).ToList();
+        foreach (var id in await Task.WhenAll(hellos).ConfigureAwait(false))
+        {
+            if (id is { } seed && seed != _transport!.Self)
+            {
+                seeds.Add(seed);
+            }
+        }
+
+        return seeds;
+    }
+
+    /// <summary>A node id from the advertised address (FNV-free: xxHash32 of "ip:port", 31 bits, never 0).</summary>
+    internal static int DeriveNodeId(IPEndPoint advertised)
+    {
+        var hash = XxHash32.HashToUInt32(Encoding.UTF8.GetBytes(advertised.ToString())) & 0x7FFF_FFFF;
+        return hash == 0 ? 1 : (int)hash;
+    }
+
+    private static IPAddress GuessAdvertiseAddress(IPAddress bind)
+    {
+        if (!bind.Equals(IPAddress.Any) && !bind.Equals(IPAddress.IPv6Any))
+        {
+            return bind;
+        }
+
+        return NetworkInterface.GetAllNetworkInterfaces()
+            .Where(i => i.OperationalStatus == OperationalStatus.Up && i.NetworkInterfaceType != NetworkInterfaceType.Loopback)
+            .SelectMany(i => i.GetIPProperties().UnicastAddresses)
+            .Select(a => a.Address)
+            .FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? IPAddress.Loopback;
+    }
+
+    [LoggerMessage(1, LogLevel.Information, "Node {Node} starting: gossip at {Address}, {Seeds} seed(s) answered, caps {Caps}")]
+    private static partial void LogStarting(ILogger logger, int node, IPEndPoint address, int seeds, string caps);
+
+    [LoggerMessage(2, LogLevel.Warning, "Seed {Seed} did not answer")]
+    private static partial void LogSeedSilent(ILogger logger, IPEndPoint seed);
+
+    [LoggerMessage(3, LogLevel.Information, "Leaving: stewards move this host's replicas elsewhere (waiting up to {Timeout})")]
+    private static partial void LogLeaving(ILogger logger, TimeSpan timeout);
+
+    [LoggerMessage(4, LogLevel.Information, "Node stopped")]
+    private static partial void LogStopped(ILogger logger);
+
+    [LoggerMessage(5, LogLevel.Warning, "An input ({Input}) could not be handled")]
+    private static partial void LogInputFailed(ILogger logger, string input, Exception exception);
+
+    private abstract record Input;
+
+    private sealed record DatagramInput(NodeId From, byte[] Bytes) : Input;
+
+    private sealed record TimerInput(TimerId Id, TimerTag Tag) : Input;
+
+    private sealed record ContainerInput(ContainerEvent Event) : Input;
+
+    private sealed record CommandInput(Func<ControlPlaneNode, NodeContext, object?> Action) : Input
+    {
+        public TaskCompletionSource<object?> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

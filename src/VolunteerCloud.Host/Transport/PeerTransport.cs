@@ -1,0 +1,350 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using VolunteerCloud.Wire;
+
+namespace VolunteerCloud.Host.Transport;
+
+/// <summary>
+/// Carries the nodes' datagrams between volunteers: UDP for those that fit <c>MaxUdpPayload</c> (one packet, no
+/// fragmentation), one TCP connection per peer for larger ones (memberlist sends its push-pull state the same way).
+/// Every frame says who sent it: <c>'V' 'C' kind sender(u32 LE) payload</c>; over TCP each frame is preceded by
+/// its length (u32 LE). Kinds: 1 a node's datagram, 2 hello, 3 hello reply (how a joining node learns its seeds'
+/// ids). Peers are addressed by node id; the address book learns addresses from hellos, from the source of UDP
+/// frames and from the membership view. What cannot be delivered is dropped and counted, as UDP would.
+/// </summary>
+internal sealed partial class PeerTransport : IAsyncDisposable
+{
+    /// <summary>Bytes of a frame's header.</summary>
+    public const int HeaderBytes = 7;
+
+    private const byte KindDatagram = 1;
+    private const byte KindHello = 2;
+    private const byte KindHelloReply = 3;
+    private const int MaxFrameBytes = HeaderBytes + WireFormat.MaxDatagramBytes;
+
+    private readonly ConcurrentDictionary<NodeId, IPEndPoint> _book = new();
+    private readonly ConcurrentDictionary<IPEndPoint, TaskCompletionSource<NodeId>> _hellos = new();
+    private readonly ConcurrentDictionary<NodeId, Connection> _connections = new();
+    private readonly Socket _udp;
+    private readonly TcpListener _tcp;
+    private readonly int _maxUdpPayload;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly List<Task> _loops = [];
+    private Action<NodeId, byte[]> _deliver = (_, _) => { };
+
+    public PeerTransport(NodeId self, IPEndPoint bind, int maxUdpPayload, ILogger logger)
+    {
+        Self = self;
+        _maxUdpPayload = maxUdpPayload;
+        _logger = logger;
+        _udp = new Socket(bind.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        _udp.Bind(bind);
+        _tcp = new TcpListener(bind);
+        _tcp.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        _tcp.Start(128);
+        LocalEndPoint = (IPEndPoint)_udp.LocalEndPoint!;
+    }
+
+    public NodeId Self { get; }
+
+    public IPEndPoint LocalEndPoint { get; }
+
+    /// <summary>Datagrams sent and received, and those dropped (unknown destination, send error, malformed frame).</summary>
+    public long Sent, Received, DroppedUnknownPeer, DroppedSendError, DroppedMalformed;
+
+    /// <summary>Starts receiving; <paramref name="deliver"/> gets every node datagram (on a receive thread: it must only enqueue).</summary>
+    public void Start(Action<NodeId, byte[]> deliver)
+    {
+        _deliver = deliver;
+        _loops.Add(Task.Run(() => ReceiveUdpAsync(_stopping.Token)));
+        _loops.Add(Task.Run(() => AcceptTcpAsync(_stopping.Token)));
+    }
+
+    /// <summary>Records where a node is.</summary>
+    public void Learn(NodeId node, IPEndPoint endpoint)
+    {
+        if (node != Self)
+        {
+            _book[node] = endpoint;
+        }
+    }
+
+    /// <summary>Where a node is, when known.</summary>
+    public IPEndPoint? Lookup(NodeId node) => _book.TryGetValue(node, out var endpoint) ? endpoint : null;
+
+    /// <summary>Asks a seed who it is: its node id, once it answers (hellos are repeated until then).</summary>
+    public async Task<NodeId> HelloAsync(IPEndPoint seed, TimeSpan retry, CancellationToken cancellationToken)
+    {
+        var reply = _hellos.GetOrAdd(seed, _ => new TaskCompletionSource<NodeId>(TaskCreationOptions.RunContinuationsAsynchronously));
+        while (true)
+        {
+            SendUdp(seed, KindHello, []);
+            var done = await Task.WhenAny(reply.Task, Task.Delay(retry, cancellationToken)).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (done == reply.Task)
+            {
+                return await reply.Task.ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Sends a node's datagram (best effort).</summary>
+    public void Send(NodeId to, ReadOnlySpan<byte> datagram)
+    {
+        if (!_book.TryGetValue(to, out var endpoint))
+        {
+            Interlocked.Increment(ref DroppedUnknownPeer);
+            return;
+        }
+
+        Interlocked.Increment(ref Sent);
+        if (datagram.Length <= _maxUdpPayload)
+        {
+            SendUdp(endpoint, KindDatagram, datagram);
+            return;
+        }
+
+        var frame = new byte[4 + HeaderBytes + datagram.Length];
+        BinaryPrimitives.WriteInt32LittleEndian(frame, HeaderBytes + datagram.Length);
+        WriteHeader(frame.AsSpan(4), KindDatagram);
+        datagram.CopyTo(frame.AsSpan(4 + HeaderBytes));
+        var connection = _connections.GetOrAdd(to, _ => new Connection(endpoint, this));
+        connection.Enqueue(frame);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        _udp.Dispose();
+        _tcp.Stop();
+        foreach (var connection in _connections.Values)
+        {
+            connection.Dispose();
+        }
+
+        try
+        {
+            await Task.WhenAll(_loops).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+        }
+
+        _stopping.Dispose();
+    }
+
+    private void WriteHeader(Span<byte> destination, byte kind)
+    {
+        destination[0] = (byte)'V';
+        destination[1] = (byte)'C';
+        destination[2] = kind;
+        BinaryPrimitives.WriteInt32LittleEndian(destination[3..], Self.Value);
+    }
+
+    private void SendUdp(IPEndPoint endpoint, byte kind, ReadOnlySpan<byte> payload)
+    {
+        Span<byte> frame = stackalloc byte[HeaderBytes + payload.Length];
+        WriteHeader(frame, kind);
+        payload.CopyTo(frame[HeaderBytes..]);
+        try
+        {
+            _udp.SendTo(frame, SocketFlags.None, endpoint);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            Interlocked.Increment(ref DroppedSendError);
+        }
+    }
+
+    private async Task ReceiveUdpAsync(CancellationToken cancellationToken)
+    {
+        var buffer = GC.AllocateUninitializedArray<byte>(MaxFrameBytes);
+        EndPoint any = new IPEndPoint(_udp.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            SocketReceiveFromResult result;
+            try
+            {
+                result = await _udp.ReceiveFromAsync(buffer, SocketFlags.None, any, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.MessageSize)
+            {
+                continue; // an ICMP error for an earlier send, or an oversized datagram
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+
+            OnFrame(buffer.AsSpan(0, result.ReceivedBytes), (IPEndPoint)result.RemoteEndPoint, fromUdp: true);
+        }
+    }
+
+    private void OnFrame(ReadOnlySpan<byte> frame, IPEndPoint? source, bool fromUdp)
+    {
+        if (frame.Length < HeaderBytes || frame[0] != 'V' || frame[1] != 'C')
+        {
+            Interlocked.Increment(ref DroppedMalformed);
+            return;
+        }
+
+        var sender = BinaryPrimitives.ReadInt32LittleEndian(frame[3..]);
+        if (sender <= 0)
+        {
+            Interlocked.Increment(ref DroppedMalformed);
+            return;
+        }
+
+        var from = new NodeId(sender);
+        switch (frame[2])
+        {
+            case KindDatagram:
+                if (fromUdp && source is not null && from != Self)
+                {
+                    _book.TryAdd(from, source); // the membership view's address wins once known
+                }
+
+                Interlocked.Increment(ref Received);
+                _deliver(from, frame[HeaderBytes..].ToArray());
+                break;
+            case KindHello when source is not null:
+                Learn(from, source);
+                SendUdp(source, KindHelloReply, []);
+                break;
+            case KindHelloReply when source is not null:
+                Learn(from, source);
+                if (_hellos.TryRemove(source, out var reply))
+                {
+                    reply.TrySetResult(from);
+                }
+
+                break;
+            default:
+                Interlocked.Increment(ref DroppedMalformed);
+                break;
+        }
+    }
+
+    private async Task AcceptTcpAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            TcpClient client;
+            try
+            {
+                client = await _tcp.AcceptTcpClientAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                return;
+            }
+
+            _ = Task.Run(() => ReadTcpAsync(client, cancellationToken), CancellationToken.None);
+        }
+    }
+
+    private async Task ReadTcpAsync(TcpClient client, CancellationToken cancellationToken)
+    {
+        using (client)
+        {
+            var stream = client.GetStream();
+            var length = new byte[4];
+            var buffer = new byte[MaxFrameBytes];
+            try
+            {
+                while (!cancellationToken.IsCancellationRequested)
+                {
+                    await stream.ReadExactlyAsync(length, cancellationToken).ConfigureAwait(false);
+                    var size = BinaryPrimitives.ReadInt32LittleEndian(length);
+                    if (size is < HeaderBytes or > MaxFrameBytes)
+                    {
+                        Interlocked.Increment(ref DroppedMalformed);
+                        return; // a peer that breaks framing loses its connection
+                    }
+
+                    await stream.ReadExactlyAsync(buffer.AsMemory(0, size), cancellationToken).ConfigureAwait(false);
+                    OnFrame(buffer.AsSpan(0, size), null, fromUdp: false);
+                }
+            }
+            catch (Exception e) when (e is IOException or EndOfStreamException or OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+            }
+        }
+    }
+
+    [LoggerMessage(1, LogLevel.Debug, "TCP connection to {Peer} failed: {Reason}")]
+    private static partial void LogConnectionFailed(ILogger logger, IPEndPoint peer, string reason);
+
+    /// <summary>One outbound TCP connection: frames are written in order by one writer; on an error the queue is dropped and the next frame reconnects.</summary>
+    private sealed class Connection : IDisposable
+    {
+        private readonly System.Threading.Channels.Channel<byte[]> _queue =
+            System.Threading.Channels.Channel.CreateBounded<byte[]>(new System.Threading.Channels.BoundedChannelOptions(256) { FullMode = System.Threading.Channels.BoundedChannelFullMode.DropWrite, SingleReader = true });
+
+        private readonly IPEndPoint _endpoint;
+        private readonly PeerTransport _owner;
+
+        public Connection(IPEndPoint endpoint, PeerTransport owner)
+        {
+            _endpoint = endpoint;
+            _owner = owner;
+            _ = Task.Run(WriteAsync);
+        }
+
+        public void Enqueue(byte[] frame)
+        {
+            if (!_queue.Writer.TryWrite(frame))
+            {
+                Interlocked.Increment(ref _owner.DroppedSendError);
+            }
+        }
+
+        public void Dispose() => _queue.Writer.TryComplete();
+
+        private async Task WriteAsync()
+        {
+            var token = _owner._stopping.Token;
+            TcpClient? client = null;
+            try
+            {
+                await foreach (var frame in _queue.Reader.ReadAllAsync(token).ConfigureAwait(false))
+                {
+                    try
+                    {
+                        if (client is null)
+                        {
+                            client = new TcpClient(_endpoint.AddressFamily) { NoDelay = true };
+                            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
+                            timeout.CancelAfter(TimeSpan.FromSeconds(2));
+                            await client.ConnectAsync(_endpoint, timeout.Token).ConfigureAwait(false);
+                        }
+
+                        await client.GetStream().WriteAsync(frame, token).ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (e is IOException or SocketException or OperationCanceledException && !token.IsCancellationRequested)
+                    {
+                        LogConnectionFailed(_owner._logger, _endpoint, e.Message);
+                        Interlocked.Increment(ref _owner.DroppedSendError);
+                        client?.Dispose();
+                        client = null;
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            finally
+            {
+                client?.Dispose();
+            }
+        }
+    }
+}

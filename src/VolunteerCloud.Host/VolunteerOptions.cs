@@ -1,0 +1,149 @@
+using System.Globalization;
+using System.Net;
+using VolunteerCloud.Containers;
+
+namespace VolunteerCloud.Host;
+
+/// <summary>
+/// The volunteer's policy and the daemon's addresses, from the "Volunteer" section of appsettings.json, the
+/// environment (<c>VC_Volunteer__CpuShare=0.25</c>) or the command line (<c>--Volunteer:CpuShare 0.25</c>).
+/// The daemon never lets its containers' limits add up to more than these caps.
+/// </summary>
+public sealed class VolunteerOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string Section = "Volunteer";
+
+    /// <summary>This node's id, unique in the cluster (1 .. 2³¹−1). 0 (the default): derived from the advertised gossip address.</summary>
+    public int NodeId { get; set; }
+
+    /// <summary>Address the gossip socket (UDP and TCP) and the HTTP API bind to. Default 0.0.0.0.</summary>
+    public string BindAddress { get; set; } = "0.0.0.0";
+
+    /// <summary>Address other volunteers reach this one at. Default: the bind address, or the first non-loopback IPv4 address when binding to all.</summary>
+    public string? AdvertiseAddress { get; set; }
+
+    /// <summary>Gossip port, UDP and TCP. Default 7946 (memberlist's).</summary>
+    public int GossipPort { get; set; } = 7946;
+
+    /// <summary>HTTP API port. Default 7947.</summary>
+    public int ApiPort { get; set; } = 7947;
+
+    /// <summary>Other volunteers to join through, as <c>host:port</c> of their gossip sockets. Empty: start a new cluster.</summary>
+    public List<string> Seeds { get; set; } = [];
+
+    /// <summary>Network region (0: unknown), used by region-spreading placement.</summary>
+    public int Region { get; set; }
+
+    /// <summary>Share of this machine's CPUs the containers may use in all (0..1]. Default 0.5.</summary>
+    public double CpuShare { get; set; } = 0.5;
+
+    /// <summary>Memory the containers may use in all, in MiB. Default 1024.</summary>
+    public long MemoryMegabytes { get; set; } = 1024;
+
+    /// <summary>Largest number of processes in one container (the engine's pids limit). Default 256.</summary>
+    public long PidsLimit { get; set; } = 256;
+
+    /// <summary>Hours of the day (local time, 0–23) in which the daemon offers capacity; empty: all day. Outside them it leaves the cluster.</summary>
+    public List<int> AllowedHours { get; set; } = [];
+
+    /// <summary>The Docker Engine endpoint. Default unix:///var/run/docker.sock.</summary>
+    public string DockerEndpoint { get; set; } = "unix:///var/run/docker.sock";
+
+    /// <summary>Address published container ports bind to on this machine. Default: all addresses.</summary>
+    public string? PublishAddress { get; set; }
+
+    /// <summary>How long a container gets between SIGTERM and SIGKILL. Default 10 s (Docker's).</summary>
+    public TimeSpan StopGrace { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long the daemon waits for a restarted replica's copy elsewhere on a graceful leave before it stops its own. Default 30 s.</summary>
+    public TimeSpan LeaveDrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Reactive rescheduling grace after a host is declared dead. Default 30 s (as the Sdk's).</summary>
+    public TimeSpan RescheduleGrace { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Datagrams longer than this go over TCP instead of UDP. Default 1 400 bytes (memberlist's UDPBufferSize).</summary>
+    public int MaxUdpPayload { get; set; } = 1_400;
+
+    /// <summary>The caps as the container runtime's capacity.</summary>
+    public ResourceAmount Capacity => new(CpuShare * Environment.ProcessorCount, MemoryMegabytes << 20);
+
+    /// <summary>Checks every option; the message lists each problem and how to fix it.</summary>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    public void Validate()
+    {
+        var problems = new List<string>();
+        if (NodeId < 0)
+        {
+            problems.Add($"{Section}:NodeId must be between 1 and {int.MaxValue}, or 0 to derive it from the address.");
+        }
+
+        if (!IPAddress.TryParse(BindAddress, out _))
+        {
+            problems.Add($"{Section}:BindAddress '{BindAddress}' is not an IP address.");
+        }
+
+        if (AdvertiseAddress is { } advertise && !IPAddress.TryParse(advertise, out _))
+        {
+            problems.Add($"{Section}:AdvertiseAddress '{advertise}' is not an IP address.");
+        }
+
+        if (GossipPort is < 1 or > 65535 || ApiPort is < 1 or > 65535 || GossipPort == ApiPort)
+        {
+            problems.Add($"{Section}:GossipPort and {Section}:ApiPort must be two different ports between 1 and 65535.");
+        }
+
+        foreach (var seed in Seeds)
+        {
+            if (!IPEndPoint.TryParse(seed, out var endpoint) || endpoint.Port == 0)
+            {
+                problems.Add($"{Section}:Seeds entry '{seed}' is not host:port (an IP address and a port).");
+            }
+        }
+
+        if (!(CpuShare > 0 && CpuShare <= 1))
+        {
+            problems.Add($"{Section}:CpuShare must be in (0, 1], got {CpuShare.ToString(CultureInfo.InvariantCulture)}.");
+        }
+
+        if (MemoryMegabytes < 16)
+        {
+            problems.Add($"{Section}:MemoryMegabytes must be at least 16.");
+        }
+
+        if (PidsLimit < 8)
+        {
+            problems.Add($"{Section}:PidsLimit must be at least 8.");
+        }
+
+        if (AllowedHours.Any(h => h is < 0 or > 23))
+        {
+            problems.Add($"{Section}:AllowedHours must be hours 0–23.");
+        }
+
+        if (!Uri.TryCreate(DockerEndpoint, UriKind.Absolute, out _))
+        {
+            problems.Add($"{Section}:DockerEndpoint '{DockerEndpoint}' is not a URI (e.g. unix:///var/run/docker.sock).");
+        }
+
+        if (PublishAddress is { } publish && !IPAddress.TryParse(publish, out _))
+        {
+            problems.Add($"{Section}:PublishAddress '{publish}' is not an IP address.");
+        }
+
+        if (StopGrace < TimeSpan.Zero || LeaveDrainTimeout < TimeSpan.Zero || RescheduleGrace < TimeSpan.Zero)
+        {
+            problems.Add($"{Section}:StopGrace, LeaveDrainTimeout and RescheduleGrace must not be negative.");
+        }
+
+        if (MaxUdpPayload is < 512 or > 65_000)
+        {
+            problems.Add($"{Section}:MaxUdpPayload must be between 512 and 65000 bytes.");
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException("Invalid volunteer configuration:" + Environment.NewLine + string.Join(Environment.NewLine, problems.Select(p => "  " + p)));
+        }
+    }
+}

@@ -1,0 +1,226 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text;
+using VolunteerCloud.Host.Api;
+using Xunit.Abstractions;
+
+namespace VolunteerCloud.Host.Tests;
+
+/// <summary>
+/// The daemon on four real hosts (own network namespace, own dockerd each) with a local registry: deploy through
+/// one host's API, lose hosts with kill -9, leave gracefully. Timings are printed for the issue's evidence.
+/// </summary>
+[Collection("testbed")]
+public sealed class ClusterTests(Testbed testbed, ITestOutputHelper output) : IAsyncLifetime
+{
+    private const int Port = 18080;
+
+    private static readonly string Compose = $$"""
+        services:
+          web:
+            image: {{Testbed.Image}}
+            command: ["httpd", "-f", "-p", "8080", "-h", "/www"]
+            ports: ["{{Port}}:8080"]
+            deploy:
+              replicas: 3
+              resources:
+                limits: { cpus: "0.25", memory: 64M }
+        """;
+
+    public Task InitializeAsync() => Testbed.WhyUnavailable is null ? testbed.ResetAsync() : Task.CompletedTask;
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    [TestbedFact]
+    public async Task A_three_replica_app_deployed_through_one_host_runs_on_three_different_hosts_and_answers_HTTP()
+    {
+        Testbed.Require();
+        await testbed.StartClusterAsync();
+        await Deploy(1, Compose);
+
+        var app = await WaitWhole("web", 3);
+        Assert.Equal(3, app.Placement.Select(p => p.Node).Distinct().Count());
+        var hosts = await HostsServing(app);
+        Assert.Equal(3, hosts.Count);
+        foreach (var host in hosts)
+        {
+            Assert.True(await Testbed.Answers(host, Port), $"host {host} does not answer HTTP");
+        }
+    }
+
+    [TestbedFact]
+    public async Task When_a_host_is_killed_its_replica_runs_elsewhere_within_ten_seconds()
+    {
+        Testbed.Require();
+        var daemons = await testbed.StartClusterAsync();
+        await Deploy(1, Compose);
+        var before = await HostsServing(await WaitWhole("web", 3));
+        var victim = before.First(h => h != 1);
+
+        var clock = Stopwatch.StartNew();
+        await testbed.KillHostAsync(victim, daemons[victim - 1]);
+        var restored = await RestoredAsync(exclude: victim, TimeSpan.FromSeconds(60));
+        output.WriteLine($"kill -9 of host {victim} (daemon and engine) to 3 replicas answering HTTP again: {restored.TotalSeconds:F1} s (probe every 0.5 s)");
+        Assert.True(restored <= TimeSpan.FromSeconds(10), $"restored after {restored.TotalSeconds:F1} s, goal 10 s");
+        Assert.DoesNotContain(victim, await HostsServing((await Testbed.App(1, "web"))!));
+    }
+
+    [TestbedFact]
+    public async Task Killing_the_node_that_accepted_the_deployment_loses_nothing_and_the_app_stays_managed()
+    {
+        Testbed.Require();
+        var daemons = await testbed.StartClusterAsync();
+        await Deploy(2, Compose); // host 2 accepts it
+        await WaitWhole("web", 3, via: 3);
+
+        await testbed.KillHostAsync(2, daemons[1]);
+        await RestoredAsync(exclude: 2, TimeSpan.FromSeconds(60));
+
+        // Still managed: another node scales it down and back up, and the change takes effect.
+        using var client = new HttpClient();
+        (await client.PostAsync(new Uri(Testbed.Api(3), "/v1/apps/web/scale?replicas=2"), null)).EnsureSuccessStatusCode();
+        await WaitWhole("web", 2, via: 4, exact: true);
+        (await client.PostAsync(new Uri(Testbed.Api(4), "/v1/apps/web/scale?replicas=3"), null)).EnsureSuccessStatusCode();
+        var app = await WaitWhole("web", 3, via: 1);
+        Assert.DoesNotContain(app.Placement, p => p.Address == $"{Testbed.Address(2)}:7946");
+    }
+
+    [TestbedFact]
+    public async Task A_graceful_leave_starts_the_replacement_before_the_leaving_hosts_container_stops()
+    {
+        Testbed.Require();
+        var daemons = await testbed.StartClusterAsync();
+        await Deploy(1, Compose);
+        var serving = await HostsServing(await WaitWhole("web", 3));
+        var leaving = serving.First(h => h != 1);
+        var spare = Enumerable.Range(1, Testbed.Hosts).Single(h => !serving.Contains(h));
+
+        // Probe the leaving host's copy and the spare host every 100 ms: the spare must answer before the leaver stops.
+        var clock = Stopwatch.StartNew();
+        using (var signal = Process.Start("kill", ["-TERM", daemons[leaving - 1].Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await signal!.WaitForExitAsync();
+        }
+
+        TimeSpan? spareUp = null, leaverDown = null;
+        while (clock.Elapsed < TimeSpan.FromSeconds(60) && (spareUp is null || leaverDown is null))
+        {
+            spareUp ??= await Testbed.Answers(spare, Port) ? clock.Elapsed : null;
+            leaverDown ??= await Testbed.Answers(leaving, Port) ? null : clock.Elapsed;
+            await Task.Delay(100);
+        }
+
+        output.WriteLine($"SIGTERM to host {leaving}: the replacement on host {spare} answered after {spareUp?.TotalSeconds:F2} s, the leaving copy stopped answering after {leaverDown?.TotalSeconds:F2} s");
+        Assert.NotNull(spareUp);
+        Assert.NotNull(leaverDown);
+        Assert.True(spareUp < leaverDown, "the leaving host's container stopped before its replacement answered");
+        await daemons[leaving - 1].WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
+        Assert.Equal(0, daemons[leaving - 1].ExitCode);
+    }
+
+    [TestbedFact]
+    public async Task The_vc_command_line_deploys_lists_scales_shows_logs_and_removes_through_any_node()
+    {
+        Testbed.Require();
+        await testbed.StartClusterAsync();
+        var compose = Path.Combine(testbed.State, "compose.yaml");
+        await File.WriteAllTextAsync(compose, Compose);
+
+        var (code, text, error) = await Vc("--node", Testbed.Api(2).ToString(), "deploy", "-f", compose);
+        Assert.True(code == 0, error);
+        Assert.Contains("Deployed 1 app(s)", text, StringComparison.Ordinal);
+        await WaitWhole("web", 3, via: 4);
+
+        (code, text, _) = await Vc("ps", "--node", Testbed.Api(3).ToString());
+        Assert.Equal(0, code);
+        Assert.Contains("3/3", text, StringComparison.Ordinal);
+        Assert.Equal(3, text.Split('\n').Count(l => l.Contains("running", StringComparison.Ordinal)));
+
+        (code, text, _) = await Vc("members", "--node", Testbed.Api(1).ToString());
+        Assert.Equal(4, text.Split('\n').Count(l => l.Contains(" alive ", StringComparison.Ordinal)));
+
+        using (var client = new HttpClient())
+        {
+            await client.GetStringAsync(new Uri($"http://{Testbed.Address((await HostsServing((await Testbed.App(1, "web"))!))[0])}:{Port}/index.html")); // a line in some replica's log
+        }
+
+        (code, text, _) = await Vc("logs", "web", "--node", Testbed.Api(4).ToString());
+        Assert.Equal(0, code);
+        Assert.Equal(3, text.Split('\n').Count(l => l.StartsWith("==> web/", StringComparison.Ordinal)));
+
+        (code, _, error) = await Vc("scale", "web=2", "--node", Testbed.Api(1).ToString());
+        Assert.True(code == 0, error);
+        await WaitWhole("web", 2, via: 2, exact: true);
+
+        (code, _, error) = await Vc("scale", "web=many", "--node", Testbed.Api(1).ToString());
+        Assert.Equal(2, code);
+        Assert.Contains("is not app=replicas", error, StringComparison.Ordinal);
+
+        (code, _, error) = await Vc("rm", "nothing", "--node", Testbed.Api(1).ToString());
+        Assert.Equal(2, code);
+        Assert.Contains("No app is called 'nothing'", error, StringComparison.Ordinal);
+
+        (code, _, error) = await Vc("rm", "web", "--node", Testbed.Api(3).ToString());
+        Assert.True(code == 0, error);
+        await Testbed.Eventually(TimeSpan.FromSeconds(30), async () => await Testbed.App(1, "web") is null, "web is gone");
+
+        (code, _, error) = await Vc("ps", "--node", "http://127.0.0.1:1");
+        Assert.Equal(1, code);
+        Assert.Contains("no node answers", error, StringComparison.Ordinal);
+    }
+
+    private static async Task<(int Code, string Output, string Error)> Vc(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = await VolunteerCloud.Cli.VcCommands.RunAsync(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    private static async Task Deploy(int host, string compose)
+    {
+        using var client = new HttpClient();
+        using var response = await client.PostAsync(new Uri(Testbed.Api(host), "/v1/apps"), new StringContent(compose, Encoding.UTF8, "application/yaml"));
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    private static async Task<AppInfo> WaitWhole(string name, int replicas, int via = 1, bool exact = false)
+    {
+        AppInfo? app = null;
+        await Testbed.Eventually(TimeSpan.FromSeconds(60), async () =>
+        {
+            app = await Testbed.App(via, name);
+            return app is not null && app.Replicas == replicas && app.Running >= replicas && (!exact || app.Placement.Count == replicas);
+        }, $"{name} has {replicas} replicas running (seen from host {via})");
+        return app!;
+    }
+
+    private static async Task<List<int>> HostsServing(AppInfo app)
+    {
+        var members = await Testbed.Members(1);
+        return [.. app.Placement.Where(p => p.Running).Select(p => int.Parse(p.Address!.Split('.')[2], System.Globalization.CultureInfo.InvariantCulture)).Order()];
+    }
+
+    /// <summary>Time until three hosts other than <paramref name="exclude"/> answer HTTP, probing every 0.5 s.</summary>
+    private static async Task<TimeSpan> RestoredAsync(int exclude, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < timeout)
+        {
+            var answering = 0;
+            foreach (var host in Enumerable.Range(1, Testbed.Hosts).Where(h => h != exclude))
+            {
+                answering += await Testbed.Answers(host, Port) ? 1 : 0;
+            }
+
+            if (answering >= 3)
+            {
+                return clock.Elapsed;
+            }
+
+            await Task.Delay(500);
+        }
+
+        throw new TimeoutException($"Three replicas did not answer within {timeout}.");
+    }
+}

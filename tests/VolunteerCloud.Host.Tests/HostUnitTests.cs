@@ -1,0 +1,121 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Microsoft.Extensions.Logging.Abstractions;
+using VolunteerCloud.Host.Api;
+using VolunteerCloud.Host.Docker;
+using VolunteerCloud.Host.Runtime;
+using VolunteerCloud.Host.Transport;
+
+namespace VolunteerCloud.Host.Tests;
+
+public sealed class HostUnitTests
+{
+    [Fact]
+    public void Bad_configuration_is_refused_with_every_problem_named()
+    {
+        var options = new VolunteerOptions { CpuShare = 1.5, Seeds = ["nohost"], GossipPort = 7947, ApiPort = 7947, AllowedHours = [25] };
+        var error = Assert.Throws<ArgumentException>(options.Validate);
+        Assert.Contains("Volunteer:CpuShare", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Volunteer:Seeds entry 'nohost'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Volunteer:GossipPort", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Volunteer:AllowedHours", error.Message, StringComparison.Ordinal);
+        new VolunteerOptions().Validate(); // the defaults are valid
+    }
+
+    [Theory]
+    [InlineData("60s", 60)]
+    [InlineData("90", 90)]
+    [InlineData("5m", 300)]
+    [InlineData("1h", 3600)]
+    [InlineData("250ms", 0.25)]
+    public void Durations_parse(string text, double seconds)
+    {
+        Assert.True(HttpApi.TryParseDuration(text, out var duration));
+        Assert.Equal(seconds, duration.TotalSeconds, 6);
+    }
+
+    [Theory]
+    [InlineData("soon")]
+    [InlineData("-5s")]
+    [InlineData("")]
+    public void Bad_durations_are_refused(string text) => Assert.False(HttpApi.TryParseDuration(text, out _));
+
+    [Theory]
+    [InlineData("busybox", "busybox", "latest")]
+    [InlineData("vc/busybox:1", "vc/busybox", "1")]
+    [InlineData("10.201.0.1:5000/vc/busybox", "10.201.0.1:5000/vc/busybox", "latest")]
+    [InlineData("10.201.0.1:5000/vc/busybox:1", "10.201.0.1:5000/vc/busybox", "1")]
+    public void Image_references_split_into_repository_and_tag(string image, string name, string tag) =>
+        Assert.Equal((name, tag), DockerContainerRuntime.SplitImage(image));
+
+    [Fact]
+    public void Node_ids_derived_from_addresses_are_positive_and_stable()
+    {
+        var a = NodeRuntime.DeriveNodeId(IPEndPoint.Parse("10.201.1.2:7946"));
+        Assert.InRange(a, 1, int.MaxValue);
+        Assert.Equal(a, NodeRuntime.DeriveNodeId(IPEndPoint.Parse("10.201.1.2:7946")));
+        Assert.NotEqual(a, NodeRuntime.DeriveNodeId(IPEndPoint.Parse("10.201.2.2:7946")));
+    }
+
+    [Fact]
+    public async Task Peers_learn_each_other_by_hello_and_carry_small_datagrams_by_UDP_and_large_ones_by_TCP()
+    {
+        await using var a = new PeerTransport(new NodeId(11), new IPEndPoint(IPAddress.Loopback, 0), 1_400, NullLogger.Instance);
+        var bPort = FreePort();
+        await using var b = new PeerTransport(new NodeId(22), new IPEndPoint(IPAddress.Loopback, bPort), 1_400, NullLogger.Instance);
+        var atB = new BlockingCollection<(NodeId, byte[])>();
+        var atA = new BlockingCollection<(NodeId, byte[])>();
+        a.Start((from, bytes) => atA.Add((from, bytes)));
+        b.Start((from, bytes) => atB.Add((from, bytes)));
+
+        var id = await a.HelloAsync(new IPEndPoint(IPAddress.Loopback, bPort), TimeSpan.FromMilliseconds(200), new CancellationTokenSource(TimeSpan.FromSeconds(10)).Token);
+        Assert.Equal(new NodeId(22), id);
+        Assert.NotNull(b.Lookup(new NodeId(11))); // b learnt a from the hello
+
+        var small = new byte[100];
+        var large = new byte[50_000];
+        Random.Shared.NextBytes(large);
+        a.Send(new NodeId(22), small);
+        a.Send(new NodeId(22), large);
+        b.Send(new NodeId(11), small);
+        var received = new[] { Take(atB), Take(atB) }.OrderBy(r => r.Item2.Length).ToArray();
+        Assert.Equal(new NodeId(11), received[0].Item1);
+        Assert.Equal(small, received[0].Item2);
+        Assert.Equal(large, received[1].Item2);
+        Assert.Equal(small, Take(atA).Item2);
+
+        a.Send(new NodeId(99), small); // nobody knows node 99
+        Assert.Equal(1, Interlocked.Read(ref a.DroppedUnknownPeer));
+    }
+
+    [Fact]
+    public async Task Frames_without_the_header_are_dropped_and_counted()
+    {
+        var port = FreePort();
+        await using var b = new PeerTransport(new NodeId(22), new IPEndPoint(IPAddress.Loopback, port), 1_400, NullLogger.Instance);
+        var delivered = 0;
+        b.Start((_, _) => Interlocked.Increment(ref delivered));
+        using var udp = new System.Net.Sockets.UdpClient();
+        await udp.SendAsync(new byte[] { 1, 2, 3 }, new IPEndPoint(IPAddress.Loopback, port));
+        await udp.SendAsync(new byte[] { (byte)'V', (byte)'C', 1, 0, 0, 0, 0, 9 }, new IPEndPoint(IPAddress.Loopback, port)); // sender 0
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        while (Interlocked.Read(ref b.DroppedMalformed) < 2 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(2, Interlocked.Read(ref b.DroppedMalformed));
+        Assert.Equal(0, delivered);
+    }
+
+    private static (NodeId, byte[]) Take(BlockingCollection<(NodeId, byte[])> queue) =>
+        queue.TryTake(out var item, TimeSpan.FromSeconds(10)) ? item : throw new TimeoutException("nothing arrived");
+
+    private static int FreePort()
+    {
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var udpPort = ((IPEndPoint)socket.LocalEndPoint!).Port;
+        return udpPort;
+    }
+}

@@ -1,0 +1,296 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Runtime.InteropServices;
+using VolunteerCloud.Host.Api;
+
+namespace VolunteerCloud.Host.Tests;
+
+/// <summary>
+/// Real volunteer hosts on this machine: network namespaces vch1..vch4, each with its own address (10.201.k.2) and its
+/// own Docker Engine, and a local registry (10.201.0.1:5000) holding <see cref="Image"/> built from busybox-static.
+/// Brought up once for the "testbed" collection by testbed.sh. Tests skip, saying why, where this is impossible (not
+/// root, no dockerd); with VC_REQUIRE_DOCKER=1 (as .ci/run sets) they fail instead, so CI always runs them.
+/// </summary>
+public sealed class Testbed : IAsyncLifetime
+{
+    public const int Hosts = 4;
+    public const string Image = "10.201.0.1:5000/vc/busybox:1";
+
+    private static readonly Lazy<string?> Missing = new(FindMissing);
+    private readonly List<Process> _daemons = [];
+
+    public string State { get; } = Path.Combine(Path.GetTempPath(), "vctb-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    public static string Script => Path.Combine(AppContext.BaseDirectory, "Testbed", "testbed.sh");
+
+    /// <summary>Why the testbed cannot run here, or null.</summary>
+    public static string? WhyUnavailable => Missing.Value;
+
+    /// <summary>Fails the test (does not skip) when the testbed could not come up: the attribute already skipped where that is allowed.</summary>
+    public static void Require()
+    {
+        if (WhyUnavailable is { } why)
+        {
+            throw new InvalidOperationException("Docker testbed unavailable (VC_REQUIRE_DOCKER=1): " + why);
+        }
+    }
+
+    public static string Address(int host) => $"10.201.{host}.2";
+
+    public string Engine(int host) => $"unix://{State}/d{host}.sock";
+
+    public static Uri Api(int host) => new($"http://{Address(host)}:7947");
+
+    public async Task InitializeAsync()
+    {
+        if (WhyUnavailable is not null)
+        {
+            return;
+        }
+
+        await Run(Script, "down", State, Hosts.ToString(System.Globalization.CultureInfo.InvariantCulture)); // leftovers of an aborted run
+        await Run(Script, "up", State, Hosts.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (WhyUnavailable is not null)
+        {
+            return;
+        }
+
+        StopAllDaemons();
+        await Run(Script, "down", State, Hosts.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>Starts vchost on a host (in its namespace, on its engine), seeded with host 1, and waits until its API answers.</summary>
+    public async Task<Process> StartDaemonAsync(int host, params string[] extra)
+    {
+        var vchost = Path.Combine(AppContext.BaseDirectory, "vchost.dll");
+        var log = Path.Combine(State, $"vchost{host}.log");
+        var info = new ProcessStartInfo("nsenter")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[]
+                 {
+                     $"--net=/var/run/netns/vch{host}", "dotnet", vchost,
+                     "--Volunteer:BindAddress", Address(host),
+                     "--Volunteer:DockerEndpoint", Engine(host),
+                     "--Volunteer:Seeds:0", $"{Address(1)}:7946",
+                     "--Volunteer:RescheduleGrace", "00:00:01",
+                     "--Volunteer:StopGrace", "00:00:02",
+                     "--Volunteer:LeaveDrainTimeout", "00:00:20",
+                     "--Logging:LogLevel:Default", "Information",
+                 }.Concat(extra))
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(info)!;
+        var writer = new StreamWriter(log, append: true) { AutoFlush = true };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (writer) { writer.WriteLine(e.Data); } } };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (writer) { writer.WriteLine(e.Data); } } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        lock (_daemons)
+        {
+            _daemons.Add(process);
+        }
+
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(1) };
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"vchost on host {host} exited with {process.ExitCode}; its log: {log}\n{await File.ReadAllTextAsync(log)}");
+            }
+
+            try
+            {
+                if ((await client.GetAsync(new Uri(Api(host), "/healthz"))).IsSuccessStatusCode)
+                {
+                    return process;
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"vchost on host {host} did not answer within 30 s; its log: {log}");
+    }
+
+    /// <summary>Starts vchost on hosts 1..n (host 1 first, the others seeded with it) and waits until host 1 sees them all.</summary>
+    public async Task<IReadOnlyList<Process>> StartClusterAsync(int n = Hosts)
+    {
+        var daemons = new List<Process> { await StartDaemonAsync(1) };
+        for (var host = 2; host <= n; host++)
+        {
+            daemons.Add(await StartDaemonAsync(host));
+        }
+
+        await Eventually(TimeSpan.FromSeconds(20), async () => (await Members(1)).Count(m => m.State == "alive") == n, $"host 1 sees {n} live members");
+        return daemons;
+    }
+
+    /// <summary>kill -9 of a host's daemon and its engine (and the engine's containers): the machine is gone.</summary>
+    public async Task KillHostAsync(int host, Process daemon)
+    {
+        daemon.Kill(entireProcessTree: true);
+        await daemon.WaitForExitAsync();
+        await Run(Script, "engine-down", State, host.ToString(System.Globalization.CultureInfo.InvariantCulture), "KILL");
+    }
+
+    /// <summary>Stops every daemon (kill), removes every container on every engine, restarts engines that were stopped.</summary>
+    public async Task ResetAsync()
+    {
+        StopAllDaemons();
+        for (var host = 1; host <= Hosts; host++)
+        {
+            if (!File.Exists(Path.Combine(State, $"d{host}", "docker.pid")))
+            {
+                await Run(Script, "engine-up", State, host.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+
+            var ids = (await Run("docker", "-H", Engine(host), "ps", "-aq")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            if (ids.Length > 0)
+            {
+                await Run("docker", ["-H", Engine(host), "rm", "-f", .. ids]);
+            }
+        }
+    }
+
+    public static async Task<List<MemberInfo>> Members(int host)
+    {
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        return (await client.GetFromJsonAsync<List<MemberInfo>>(new Uri(Api(host), "/v1/members")))!;
+    }
+
+    public static async Task<AppInfo?> App(int host, string name)
+    {
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        using var response = await client.GetAsync(new Uri(Api(host), $"/v1/apps/{name}"));
+        return response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<AppInfo>() : null;
+    }
+
+    /// <summary>Whether the app's HTTP port answers on a host.</summary>
+    public static async Task<bool> Answers(int host, int port)
+    {
+        using var client = new HttpClient { Timeout = TimeSpan.FromMilliseconds(500) };
+        try
+        {
+            return (await client.GetStringAsync(new Uri($"http://{Address(host)}:{port}/"))).Contains("volunteercloud", StringComparison.Ordinal);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return false;
+        }
+    }
+
+    public static async Task Eventually(TimeSpan timeout, Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            try
+            {
+                if (await condition())
+                {
+                    return;
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Not within {timeout}: {what}.");
+            }
+
+            await Task.Delay(200);
+        }
+    }
+
+    public static async Task<string> Run(string file, params string[] args)
+    {
+        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited with {process.ExitCode}: {await stderr}");
+        }
+
+        return await stdout;
+    }
+
+    private void StopAllDaemons()
+    {
+        lock (_daemons)
+        {
+            foreach (var daemon in _daemons.Where(d => !d.HasExited))
+            {
+                daemon.Kill(entireProcessTree: true);
+                daemon.WaitForExit(5_000);
+            }
+
+            _daemons.Clear();
+        }
+    }
+
+    private static string? FindMissing()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return "the testbed needs Linux network namespaces";
+        }
+
+        if (geteuid() != 0)
+        {
+            return "the testbed needs root (network namespaces, dockerd)";
+        }
+
+        foreach (var tool in new[] { "dockerd", "docker", "docker-registry", "busybox", "nsenter", "ip", "iptables" })
+        {
+            if (!Environment.GetEnvironmentVariable("PATH")!.Split(':').Any(dir => File.Exists(Path.Combine(dir, tool))))
+            {
+                return $"'{tool}' is not installed (apt-get install docker.io docker-registry busybox-static iptables)";
+            }
+        }
+
+        return null;
+    }
+
+    [DllImport("libc", SetLastError = false)]
+    private static extern uint geteuid();
+}
+
+/// <summary>The collection of tests that share the testbed; they run one at a time.</summary>
+[CollectionDefinition("testbed")]
+public sealed class TestbedGroup : ICollectionFixture<Testbed>;
+
+/// <summary>A fact that needs the testbed: skipped with the reason where it cannot run, unless VC_REQUIRE_DOCKER=1.</summary>
+public sealed class TestbedFactAttribute : FactAttribute
+{
+    public TestbedFactAttribute()
+    {
+        if (Testbed.WhyUnavailable is { } why && Environment.GetEnvironmentVariable("VC_REQUIRE_DOCKER") != "1")
+        {
+            Skip = "Docker testbed unavailable: " + why;
+        }
+    }
+}
