@@ -103,6 +103,8 @@ public sealed class ControlPlaneNode : INode
     private NodeContext? _context;
     private bool _leaving;
     private bool _reconcileArmed;
+    private TimerId _reconcileTimer;
+    private TimeSpan _reconcileDue;
     private long _serial;
 
     /// <summary>Creates the node.</summary>
@@ -253,6 +255,7 @@ public sealed class ControlPlaneNode : INode
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(spec);
         _state.Write(AppPrefix + spec.Name, AppSpecCodec.Encode(spec), context: context);
+        PushToSteward(context, spec.Name);
     }
 
     /// <summary>Sets an app's replica count.</summary>
@@ -274,6 +277,21 @@ public sealed class ControlPlaneNode : INode
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(app);
         _state.Delete(AppPrefix + app, context: context);
+        PushToSteward(context, app);
+    }
+
+    /// <summary>
+    /// A change to an app goes straight to its steward as well as into the gossip, so the steward acts on it one hop
+    /// later rather than after gossip rounds (a deploy's latency); gossip and anti-entropy still carry it everywhere.
+    /// </summary>
+    private void PushToSteward(NodeContext context, string app)
+    {
+        var steward = StewardOf(app);
+        if (steward != Self && _state.TryGet(AppPrefix + app, out var entry))
+        {
+            context.Send(steward, new StateEntries(new[] { entry }));
+            Counters.CommandsSent++;
+        }
     }
 
     /// <summary>The owner reclaims the machine soon: the report says so, and stewards move the replicas off it.</summary>
@@ -655,11 +673,19 @@ public sealed class ControlPlaneNode : INode
 
     private void ArmReconcile(NodeContext context, TimeSpan delay)
     {
-        if (!_reconcileArmed)
+        // A change asks for a reconcile soon: it brings forward a later one already armed (the periodic pass).
+        var due = context.TimeProvider.GetElapsedTime(0) + delay;
+        if (_reconcileArmed)
         {
-            context.SetTimer(delay, new TimerTag(_options.ReconcileTimerKind));
-            _reconcileArmed = true;
+            if (_reconcileDue <= due || !context.CancelTimer(_reconcileTimer))
+            {
+                return;
+            }
         }
+
+        _reconcileTimer = context.SetTimer(delay, new TimerTag(_options.ReconcileTimerKind));
+        _reconcileDue = due;
+        _reconcileArmed = true;
     }
 
     private void Reconcile(NodeContext context, string app)
