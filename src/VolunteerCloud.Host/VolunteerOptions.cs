@@ -44,9 +44,6 @@ public sealed class VolunteerOptions
     /// <summary>Largest number of processes in one container (the engine's pids limit). Default 256.</summary>
     public long PidsLimit { get; set; } = 256;
 
-    /// <summary>Hours of the day (local time, 0–23) in which the daemon offers capacity; empty: all day. Outside them it leaves the cluster.</summary>
-    public List<int> AllowedHours { get; set; } = [];
-
     /// <summary>The Docker Engine endpoint. Default unix:///var/run/docker.sock.</summary>
     public string DockerEndpoint { get; set; } = "unix:///var/run/docker.sock";
 
@@ -114,11 +111,6 @@ public sealed class VolunteerOptions
         if (PidsLimit < 8)
         {
             problems.Add($"{Section}:PidsLimit must be at least 8.");
-        }
-
-        if (AllowedHours.Any(h => h is < 0 or > 23))
-        {
-            problems.Add($"{Section}:AllowedHours must be hours 0–23.");
         }
 
         if (!Uri.TryCreate(DockerEndpoint, UriKind.Absolute, out _))

@@ -130,6 +130,45 @@ public sealed class DockerRuntimeTests(Testbed testbed) : IAsyncLifetime
         Assert.Equal([other.ID], left.Select(c => c.ID));
     }
 
+    [TestbedFact]
+    public async Task With_a_health_check_a_container_counts_as_started_once_healthy_and_is_stopped_when_it_turns_unhealthy()
+    {
+        Testbed.Require();
+        await using var runtime = await Start(new NodeId(11));
+        var check = new VolunteerCloud.Apps.HealthCheckSpec(["CMD-SHELL", "test -f /www/ok"]) { Interval = TimeSpan.FromMilliseconds(500), Timeout = TimeSpan.FromSeconds(2), Retries = 1, StartPeriod = TimeSpan.FromSeconds(5) };
+        var spec = new ContainerSpec(Testbed.Image, new ResourceAmount(0.1, 16L << 20))
+        {
+            // healthy after 2 s, unhealthy 4 s later
+            Command = ["sh", "-c", "sleep 2; busybox touch /www/ok; sleep 4; busybox rm /www/ok; sleep 600"],
+            HealthCheck = check,
+        };
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Assert.True(runtime.TryRun(spec, out var id));
+        var started = Next();
+        Assert.Equal((id, ContainerEventKind.Started), (started.Container, started.Kind));
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(2), $"started after {clock.Elapsed}, before its check could pass");
+        var exited = Next();
+        Assert.Equal((id, ContainerEventKind.Exited, "unhealthy"), (exited.Container, exited.Kind, exited.Reason));
+        Assert.Equal(ResourceAmount.Zero, runtime.Allocated);
+    }
+
+    [TestbedFact]
+    public async Task A_container_whose_health_check_never_passes_fails_to_start()
+    {
+        Testbed.Require();
+        await using var runtime = await Start(new NodeId(12));
+        var spec = new ContainerSpec(Testbed.Image, new ResourceAmount(0.1, 16L << 20))
+        {
+            Command = ["sleep", "600"],
+            HealthCheck = new VolunteerCloud.Apps.HealthCheckSpec(["CMD-SHELL", "exit 1"]) { Interval = TimeSpan.FromMilliseconds(500), Timeout = TimeSpan.FromSeconds(1), Retries = 1 },
+        };
+        Assert.True(runtime.TryRun(spec, out var id));
+        var failed = Next();
+        Assert.Equal((id, ContainerEventKind.Failed), (failed.Container, failed.Kind));
+        Assert.Contains("unhealthy", failed.Reason, StringComparison.Ordinal);
+        await Testbed.Eventually(TimeSpan.FromSeconds(10), async () => (await _client!.Containers.ListContainersAsync(new ContainersListParameters { All = true })).Count == 0, "the failed container is removed");
+    }
+
     private async Task<DockerContainerRuntime> Start(NodeId node)
     {
         var runtime = new DockerContainerRuntime(_client!, new DockerRuntimeOptions(node, Caps, 256, TimeSpan.FromSeconds(1), null), _events.Add, NullLogger.Instance);

@@ -13,12 +13,12 @@ public sealed class HostUnitTests
     [Fact]
     public void Bad_configuration_is_refused_with_every_problem_named()
     {
-        var options = new VolunteerOptions { CpuShare = 1.5, Seeds = ["nohost"], GossipPort = 7947, ApiPort = 7947, AllowedHours = [25] };
+        var options = new VolunteerOptions { CpuShare = 1.5, Seeds = ["nohost"], GossipPort = 7947, ApiPort = 7947, MemoryMegabytes = 1 };
         var error = Assert.Throws<ArgumentException>(options.Validate);
         Assert.Contains("Volunteer:CpuShare", error.Message, StringComparison.Ordinal);
         Assert.Contains("Volunteer:Seeds entry 'nohost'", error.Message, StringComparison.Ordinal);
         Assert.Contains("Volunteer:GossipPort", error.Message, StringComparison.Ordinal);
-        Assert.Contains("Volunteer:AllowedHours", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Volunteer:MemoryMegabytes", error.Message, StringComparison.Ordinal);
         new VolunteerOptions().Validate(); // the defaults are valid
     }
 

@@ -117,6 +117,7 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
         }
 
         var id = container;
+        LogRunning(_logger, spec.Labels.GetValueOrDefault("volunteercloud.replica", "?"), spec.Image);
         _ = Task.Run(() => RunAsync(id, spec, _stopping.Token), CancellationToken.None);
         return true;
     }
@@ -206,10 +207,13 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
     private async Task RunAsync(ContainerId id, ContainerSpec spec, CancellationToken cancellationToken)
     {
         string? dockerId = null;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         try
         {
             await EnsureImageAsync(spec.Image, cancellationToken).ConfigureAwait(false);
+            var pulled = clock.Elapsed;
             var created = await _client.Containers.CreateContainerAsync(CreateParameters(spec), cancellationToken).ConfigureAwait(false);
+            var made = clock.Elapsed;
             dockerId = created.ID;
             bool stopRequested;
             lock (_lock)
@@ -227,6 +231,11 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
             }
 
             await _client.Containers.StartContainerAsync(dockerId, new ContainerStartParameters(), cancellationToken).ConfigureAwait(false);
+            if (spec.HealthCheck is { } health && !await WaitHealthyAsync(id, dockerId, health, cancellationToken).ConfigureAwait(false))
+            {
+                return; // reported (failed, exited or stopped) by WaitHealthyAsync or the event stream
+            }
+
             lock (_lock)
             {
                 var entry = _entries[id];
@@ -247,6 +256,7 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
             }
 
             _post(new ContainerEvent(id, ContainerEventKind.Started));
+            LogStarted(_logger, spec.Labels.GetValueOrDefault("volunteercloud.replica", "?"), pulled.TotalMilliseconds, (made - pulled).TotalMilliseconds, (clock.Elapsed - made).TotalMilliseconds);
         }
         catch (Exception e) when (e is DockerApiException or HttpRequestException or IOException or TimeoutException or OperationCanceledException)
         {
@@ -259,6 +269,60 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
             Forget(id, dockerId);
             _post(new ContainerEvent(id, ContainerEventKind.Failed, -1, e.Message));
         }
+    }
+
+    /// <summary>
+    /// Waits until the engine's health check passes. False when the container turned unhealthy or exited first (it is
+    /// removed and reported failed), or a stop was asked for meanwhile (the stop reports it).
+    /// </summary>
+    private async Task<bool> WaitHealthyAsync(ContainerId id, string dockerId, Apps.HealthCheckSpec health, CancellationToken cancellationToken)
+    {
+        var limit = health.StartPeriod + ((health.Interval + health.Timeout) * (health.Retries + 1)) + TimeSpan.FromSeconds(5);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var status = "starting";
+        while (clock.Elapsed < limit)
+        {
+            lock (_lock)
+            {
+                if (!_entries.TryGetValue(id, out var entry) || entry.Status == ContainerStatus.Stopping)
+                {
+                    return false;
+                }
+            }
+
+            var inspect = await _client.Containers.InspectContainerAsync(dockerId, cancellationToken).ConfigureAwait(false);
+            status = inspect.State?.Health?.Status ?? "none";
+            if (status == "healthy")
+            {
+                return true;
+            }
+
+            if (status == "unhealthy" || inspect.State?.Running != true)
+            {
+                break;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken).ConfigureAwait(false);
+        }
+
+        lock (_lock)
+        {
+            if (!_entries.TryGetValue(id, out var entry) || entry.Status == ContainerStatus.Stopping)
+            {
+                return false;
+            }
+
+            entry.Status = ContainerStatus.Stopping;
+        }
+
+        LogStartFailed(_logger, dockerId, $"health check {status} after {clock.Elapsed.TotalSeconds:F1} s");
+        await TryRemoveAsync(dockerId).ConfigureAwait(false);
+        if (Forget(id, dockerId))
+        {
+            _post(new ContainerEvent(id, ContainerEventKind.Failed, -1, $"health check {status}"));
+        }
+
+        return false;
     }
 
     private async Task EnsureImageAsync(string image, CancellationToken cancellationToken)
@@ -318,6 +382,14 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
             Env = [.. spec.Environment.Select(e => e.Key + "=" + e.Value)],
             Labels = labels,
             ExposedPorts = exposed,
+            Healthcheck = spec.HealthCheck is { } health ? new HealthcheckConfig
+            {
+                Test = [.. health.Test],
+                Interval = health.Interval,
+                Timeout = health.Timeout,
+                Retries = health.Retries,
+                StartPeriod = health.StartPeriod,
+            } : null,
             HostConfig = new HostConfig
             {
                 Memory = spec.Limits.MemoryBytes,
@@ -347,7 +419,7 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
         return name.Append('-').Append(Interlocked.Increment(ref _next).ToString(CultureInfo.InvariantCulture)).ToString();
     }
 
-    private async Task StopAsync(ContainerId id, string dockerId, CancellationToken cancellationToken)
+    private async Task StopAsync(ContainerId id, string dockerId, CancellationToken cancellationToken, string reason = "stopped")
     {
         var exitCode = 0;
         try
@@ -364,7 +436,7 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
         await TryRemoveAsync(dockerId).ConfigureAwait(false);
         if (Forget(id, dockerId))
         {
-            _post(new ContainerEvent(id, ContainerEventKind.Exited, exitCode, "stopped"));
+            _post(new ContainerEvent(id, ContainerEventKind.Exited, exitCode, reason));
         }
     }
 
@@ -408,7 +480,7 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
             Filters = new Dictionary<string, IDictionary<string, bool>>
             {
                 ["type"] = new Dictionary<string, bool> { ["container"] = true },
-                ["event"] = new Dictionary<string, bool> { ["die"] = true },
+                ["event"] = new Dictionary<string, bool> { ["die"] = true, ["health_status"] = true },
                 ["label"] = new Dictionary<string, bool> { [$"{NodeLabel}={_options.Node.Value}"] = true },
             },
         };
@@ -440,7 +512,30 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
 
     private void OnEngineEvent(Message message)
     {
-        if (message.Action != "die" || message.Actor?.ID is not { } dockerId)
+        if (message.Actor?.ID is not { } dockerId)
+        {
+            return;
+        }
+
+        if (message.Action is "health_status: unhealthy")
+        {
+            ContainerId sick;
+            lock (_lock)
+            {
+                if (!_byDockerId.TryGetValue(dockerId, out sick) || _entries[sick].Status != ContainerStatus.Running)
+                {
+                    return; // not ours, or still starting (WaitHealthyAsync decides)
+                }
+
+                _entries[sick].Status = ContainerStatus.Stopping;
+            }
+
+            // An unhealthy replica is stopped and reported exited: its steward starts a healthy one.
+            _ = Task.Run(() => StopAsync(sick, dockerId, _stopping.Token, "unhealthy"));
+            return;
+        }
+
+        if (message.Action != "die")
         {
             return;
         }
@@ -476,6 +571,12 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
 
     [LoggerMessage(3, LogLevel.Warning, "Could not stop or remove container {Container}: {Reason}")]
     private static partial void LogStopFailed(ILogger logger, string container, string reason);
+
+    [LoggerMessage(6, LogLevel.Information, "Starting {Replica} ({Image})")]
+    private static partial void LogRunning(ILogger logger, string replica, string image);
+
+    [LoggerMessage(5, LogLevel.Information, "Started {Replica}: image {ImageMs:F0} ms, create {CreateMs:F0} ms, start {StartMs:F0} ms")]
+    private static partial void LogStarted(ILogger logger, string replica, double imageMs, double createMs, double startMs);
 
     [LoggerMessage(4, LogLevel.Warning, "Lost the engine's event stream ({Reason}); following it again")]
     private static partial void LogEventsLost(ILogger logger, string reason);

@@ -137,6 +137,7 @@ public sealed record AppSpec
             Command = Command,
             Environment = Environment,
             Ports = Ports,
+            HealthCheck = HealthCheck,
             Labels = ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, [
                 new KeyValuePair<string, string>("volunteercloud.app", Name),
                 new KeyValuePair<string, string>("volunteercloud.replica", replicaId),

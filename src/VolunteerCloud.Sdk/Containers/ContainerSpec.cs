@@ -42,6 +42,12 @@ public sealed record ContainerSpec
 
     /// <summary>Labels to put on the container, e.g. which app and replica it belongs to.</summary>
     public IReadOnlyDictionary<string, string> Labels { get; init; } = FrozenDictionary<string, string>.Empty;
+
+    /// <summary>
+    /// How the engine checks the container is healthy (Compose <c>healthcheck</c>), or null. With one, the container
+    /// counts as started only once a check passes, and a container turning unhealthy is stopped and reported exited.
+    /// </summary>
+    public Apps.HealthCheckSpec? HealthCheck { get; init; }
 }
 
 /// <summary>A container port published on the host.</summary>
