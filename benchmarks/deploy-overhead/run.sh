@@ -18,7 +18,6 @@ pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
   pkill -KILL -f "$state/vchost/vchost.dll" 2>/dev/null || true
-  wait "${pids[@]}" 2>/dev/null || true
   if [ -z "${KEEP:-}" ]; then "$tb" down "$state" 4 >/dev/null 2>&1 || true; else echo "kept $state (testbed.sh down $state 4)"; fi
 }
 trap cleanup EXIT
@@ -31,10 +30,12 @@ for k in 1 2 3 4; do
   docker -H "unix://$state/d$k.sock" events --filter event=start \
     --format '{{.TimeNano}} {{index .Actor.Attributes "name"}} {{index .Actor.Attributes "volunteercloud.app"}}' >"$state/events$k" &
   pids+=($!)
+  disown
 done
 for k in 1 2 3 4; do
   setsid nsenter --net=/var/run/netns/vch$k dotnet "$state/vchost/vchost.dll" --Volunteer:BindAddress 10.201.$k.2 \
-    --Volunteer:DockerEndpoint "unix://$state/d$k.sock" --Volunteer:Seeds:0 10.201.1.2:7946 >"$state/vchost$k.log" 2>&1 &
+    --Volunteer:DockerEndpoint "unix://$state/d$k.sock" --Volunteer:Seeds:0 10.201.1.2:7946 --Volunteer:DataDirectory "$state/h$k" >"$state/vchost$k.log" 2>&1 &
+  disown
 done
 for _ in $(seq 1 300); do
   [ "$(curl -s -m 1 http://10.201.1.2:7947/v1/members | grep -o '"state":"alive"' | wc -l)" -eq 4 ] && break

@@ -41,6 +41,15 @@ public sealed class VolunteerOptions
     /// <summary>Memory the containers may use in all, in MiB. Default 1024.</summary>
     public long MemoryMegabytes { get; set; } = 1024;
 
+    /// <summary>Disk the images this daemon pulls may take in all, in MiB; unused ones are removed, least recently used first. Default 10 240.</summary>
+    public long DiskMegabytes { get; set; } = 10_240;
+
+    /// <summary>Hours of the day (local time, 0–23) in which this machine is lent; empty (the default): all day. Outside them the daemon leaves gracefully and exits; started outside them, it waits for the next allowed hour before joining.</summary>
+    public List<int> AllowedHours { get; set; } = [];
+
+    /// <summary>Where the daemon keeps its few files (which images it pulled). Default /var/lib/vchost.</summary>
+    public string DataDirectory { get; set; } = "/var/lib/vchost";
+
     /// <summary>Largest number of processes in one container (the engine's pids limit). Default 256.</summary>
     public long PidsLimit { get; set; } = 256;
 
@@ -64,6 +73,29 @@ public sealed class VolunteerOptions
 
     /// <summary>The caps as the container runtime's capacity.</summary>
     public ResourceAmount Capacity => new(CpuShare * Environment.ProcessorCount, MemoryMegabytes << 20);
+
+    /// <summary>Whether the machine is lent at this local time.</summary>
+    public bool IsAllowed(DateTimeOffset localTime) => AllowedHours.Count == 0 || AllowedHours.Contains(localTime.Hour);
+
+    /// <summary>How long from <paramref name="localTime"/> until the next allowed hour begins (zero when allowed now).</summary>
+    public TimeSpan UntilAllowed(DateTimeOffset localTime)
+    {
+        if (IsAllowed(localTime))
+        {
+            return TimeSpan.Zero;
+        }
+
+        var hourStart = new DateTimeOffset(localTime.Year, localTime.Month, localTime.Day, localTime.Hour, 0, 0, localTime.Offset);
+        for (var hours = 1; hours <= 24; hours++)
+        {
+            if (AllowedHours.Contains(hourStart.AddHours(hours).Hour))
+            {
+                return hourStart.AddHours(hours) - localTime;
+            }
+        }
+
+        return TimeSpan.Zero; // unreachable: AllowedHours is not empty and holds hours 0–23
+    }
 
     /// <summary>Checks every option; the message lists each problem and how to fix it.</summary>
     /// <exception cref="ArgumentException">An option is out of range.</exception>
@@ -106,6 +138,21 @@ public sealed class VolunteerOptions
         if (MemoryMegabytes < 16)
         {
             problems.Add($"{Section}:MemoryMegabytes must be at least 16.");
+        }
+
+        if (DiskMegabytes < 1)
+        {
+            problems.Add($"{Section}:DiskMegabytes must be at least 1.");
+        }
+
+        if (AllowedHours.Any(h => h is < 0 or > 23))
+        {
+            problems.Add($"{Section}:AllowedHours must be hours 0–23.");
+        }
+
+        if (string.IsNullOrWhiteSpace(DataDirectory))
+        {
+            problems.Add($"{Section}:DataDirectory must be a directory the daemon may write to.");
         }
 
         if (PidsLimit < 8)

@@ -169,9 +169,36 @@ public sealed class DockerRuntimeTests(Testbed testbed) : IAsyncLifetime
         await Testbed.Eventually(TimeSpan.FromSeconds(10), async () => (await _client!.Containers.ListContainersAsync(new ContainersListParameters { All = true })).Count == 0, "the failed container is removed");
     }
 
-    private async Task<DockerContainerRuntime> Start(NodeId node)
+    [TestbedFact]
+    public async Task An_image_larger_than_the_volunteers_disk_share_is_removed_and_the_start_fails()
     {
-        var runtime = new DockerContainerRuntime(_client!, new DockerRuntimeOptions(node, Caps, 256, TimeSpan.FromSeconds(1), null), _events.Add, NullLogger.Instance);
+        Testbed.Require();
+        try
+        {
+            await _client!.Images.DeleteImageAsync(Testbed.Image, new ImageDeleteParameters { Force = true });
+        }
+        catch (DockerImageNotFoundException)
+        {
+        }
+
+        var file = Path.Combine(testbed.State, "pulled-images-13.txt");
+        await using var runtime = await Start(new NodeId(13), diskBytes: 1L << 20, stateFile: file); // the image is about 2 MB
+        Assert.True(runtime.TryRun(new ContainerSpec(Testbed.Image, new ResourceAmount(0.1, 16L << 20)) { Command = ["sleep", "600"] }, out var id));
+        var failed = Next();
+        Assert.Equal((id, ContainerEventKind.Failed), (failed.Container, failed.Kind));
+        Assert.Contains("disk share", failed.Reason, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<DockerImageNotFoundException>(() => _client!.Images.InspectImageAsync(Testbed.Image));
+        Assert.Empty(await File.ReadAllLinesAsync(file));
+
+        await using var roomy = await Start(new NodeId(14), diskBytes: 64L << 20, stateFile: file);
+        Assert.True(roomy.TryRun(new ContainerSpec(Testbed.Image, new ResourceAmount(0.1, 16L << 20)) { Command = ["sleep", "600"] }, out _));
+        Assert.Equal(ContainerEventKind.Started, Next().Kind);
+        Assert.Equal([Testbed.Image], await File.ReadAllLinesAsync(file)); // remembered as pulled by the daemon
+    }
+
+    private async Task<DockerContainerRuntime> Start(NodeId node, long diskBytes = long.MaxValue, string? stateFile = null)
+    {
+        var runtime = new DockerContainerRuntime(_client!, new DockerRuntimeOptions(node, Caps, 256, TimeSpan.FromSeconds(1), null, diskBytes, stateFile), _events.Add, NullLogger.Instance);
         await runtime.StartAsync(CancellationToken.None);
         return runtime;
     }

@@ -22,6 +22,20 @@ public sealed class HostUnitTests
         new VolunteerOptions().Validate(); // the defaults are valid
     }
 
+    [Fact]
+    public void Allowed_hours_say_when_the_machine_is_lent_and_how_long_until_it_is()
+    {
+        var nights = new VolunteerOptions { AllowedHours = [22, 23, 0, 1, 2, 3, 4, 5, 6] };
+        var at = (int hour, int minute) => new DateTimeOffset(2026, 11, 28, hour, minute, 0, TimeSpan.FromHours(1));
+        Assert.True(nights.IsAllowed(at(23, 30)));
+        Assert.True(nights.IsAllowed(at(0, 0)));
+        Assert.False(nights.IsAllowed(at(7, 0)));
+        Assert.Equal(TimeSpan.Zero, nights.UntilAllowed(at(3, 10)));
+        Assert.Equal(TimeSpan.FromMinutes(30), nights.UntilAllowed(at(21, 30)));
+        Assert.Equal(TimeSpan.FromHours(15), nights.UntilAllowed(at(7, 0)));
+        Assert.True(new VolunteerOptions().IsAllowed(at(12, 0))); // no hours given: always
+    }
+
     [Theory]
     [InlineData("60s", 60)]
     [InlineData("90", 90)]

@@ -31,6 +31,8 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _pulls = new(1, 1);
+    private readonly Dictionary<string, long> _pulled = new(StringComparer.Ordinal); // images this daemon pulled → last use
+    private long _useClock;
     private ResourceAmount _allocated;
     private long _next;
     private Task _events = Task.CompletedTask;
@@ -83,6 +85,7 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
     /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        LoadPulled();
         await _client.System.PingAsync(cancellationToken).ConfigureAwait(false);
         var leftovers = await _client.Containers.ListContainersAsync(
             new ContainersListParameters
@@ -333,6 +336,7 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
             try
             {
                 await _client.Images.InspectImageAsync(image, cancellationToken).ConfigureAwait(false);
+                Touch(image);
                 return;
             }
             catch (DockerImageNotFoundException)
@@ -342,11 +346,126 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
             var (name, tag) = SplitImage(image);
             await _client.Images.CreateImageAsync(new ImagesCreateParameters { FromImage = name, Tag = tag }, null, new Progress<JSONMessage>(), cancellationToken).ConfigureAwait(false);
             await _client.Images.InspectImageAsync(image, cancellationToken).ConfigureAwait(false); // a failed pull reports itself only in the progress stream
+            Touch(image, pulled: true);
+            await KeepWithinDiskShareAsync(image, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             _pulls.Release();
         }
+    }
+
+    /// <summary>Records a use of an image: one this daemon pulled is tracked from then on; others are not ours.</summary>
+    private void Touch(string image, bool pulled = false)
+    {
+        lock (_lock)
+        {
+            if (pulled || _pulled.ContainsKey(image))
+            {
+                _pulled[image] = ++_useClock;
+                if (pulled)
+                {
+                    SavePulled();
+                }
+            }
+        }
+    }
+
+    /// <summary>The images this daemon pulled, kept in its state file so a restart still knows which it may remove.</summary>
+    private void SavePulled()
+    {
+        if (_options.StateFile is { } file)
+        {
+            File.WriteAllLines(file, _pulled.OrderBy(p => p.Value).Select(p => p.Key));
+        }
+    }
+
+    private void LoadPulled()
+    {
+        if (_options.StateFile is { } file && File.Exists(file))
+        {
+            foreach (var image in File.ReadAllLines(file).Where(l => l.Length > 0))
+            {
+                _pulled[image] = ++_useClock;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Keeps the images this daemon pulled within the volunteer's disk share: removes the least recently used ones
+    /// no container of ours runs, oldest first; if the new image alone does not fit, it is removed and the start fails.
+    /// Images the daemon did not pull (the volunteer's own) are never touched.
+    /// </summary>
+    private async Task KeepWithinDiskShareAsync(string pulledNow, CancellationToken cancellationToken)
+    {
+        var sizes = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var listed in await _client.Images.ListImagesAsync(new ImagesListParameters(), cancellationToken).ConfigureAwait(false))
+        {
+            foreach (var repoTag in listed.RepoTags ?? [])
+            {
+                sizes[repoTag] = listed.Size;
+            }
+        }
+
+        List<(string Image, long Used)> candidates;
+        long total;
+        lock (_lock)
+        {
+            foreach (var gone in _pulled.Keys.Where(i => !sizes.ContainsKey(Canonical(i))).ToList())
+            {
+                _pulled.Remove(gone); // removed by someone else
+            }
+
+            SavePulled();
+
+            total = _pulled.Keys.Sum(i => sizes.GetValueOrDefault(Canonical(i)));
+            var inUse = _entries.Values.Where(e => e.Status != ContainerStatus.Stopping).Select(e => e.Spec.Image).ToHashSet(StringComparer.Ordinal);
+            candidates = [.. _pulled.Where(p => p.Key != pulledNow && !inUse.Contains(p.Key)).OrderBy(p => p.Value).Select(p => (p.Key, p.Value))];
+        }
+
+        foreach (var (image, _) in candidates)
+        {
+            if (total <= _options.DiskBytes)
+            {
+                break;
+            }
+
+            try
+            {
+                await _client.Images.DeleteImageAsync(image, new ImageDeleteParameters(), cancellationToken).ConfigureAwait(false);
+                total -= sizes.GetValueOrDefault(Canonical(image));
+                lock (_lock)
+                {
+                    _pulled.Remove(image);
+                    SavePulled();
+                }
+
+                LogEvicted(_logger, image);
+            }
+            catch (DockerApiException e)
+            {
+                LogStopFailed(_logger, image, e.Message); // in use by a container that is not ours: keep it
+            }
+        }
+
+        if (total > _options.DiskBytes)
+        {
+            await _client.Images.DeleteImageAsync(pulledNow, new ImageDeleteParameters(), cancellationToken).ConfigureAwait(false);
+            lock (_lock)
+            {
+                _pulled.Remove(pulledNow);
+                SavePulled();
+            }
+
+            throw new IOException($"the images would take {total >> 20} MiB, more than the volunteer's disk share of {_options.DiskBytes >> 20} MiB");
+        }
+    }
+
+    /// <summary>How the engine lists an image: with a tag (":latest" when none is given).</summary>
+    private static string Canonical(string image)
+    {
+        var (name, tag) = SplitImage(image);
+        return image.Contains('@', StringComparison.Ordinal) ? image : $"{name}:{tag}";
     }
 
     /// <summary>Splits an image reference into repository and tag (a port in the registry's host is not a tag).</summary>
@@ -572,6 +691,9 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
     [LoggerMessage(3, LogLevel.Warning, "Could not stop or remove container {Container}: {Reason}")]
     private static partial void LogStopFailed(ILogger logger, string container, string reason);
 
+    [LoggerMessage(7, LogLevel.Information, "Removed image {Image}, unused, to stay within the volunteer's disk share")]
+    private static partial void LogEvicted(ILogger logger, string image);
+
     [LoggerMessage(6, LogLevel.Information, "Starting {Replica} ({Image})")]
     private static partial void LogRunning(ILogger logger, string replica, string image);
 
@@ -598,7 +720,7 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
 }
 
 /// <summary>What the Docker runtime needs to know of its node and its volunteer.</summary>
-internal sealed record DockerRuntimeOptions(NodeId Node, ResourceAmount Capacity, long PidsLimit, TimeSpan StopGrace, string? PublishAddress)
+internal sealed record DockerRuntimeOptions(NodeId Node, ResourceAmount Capacity, long PidsLimit, TimeSpan StopGrace, string? PublishAddress, long DiskBytes = long.MaxValue, string? StateFile = null)
 {
     /// <summary>
     /// The only capabilities a container keeps (everything else is dropped): enough for a Twelve-Factor web process

@@ -46,10 +46,12 @@ internal sealed partial class NodeRuntime : BackgroundService
     private ControlPlaneNode? _node;
     private long _viewVersion = -1;
     private long _droppedInputs;
+    private readonly IHostApplicationLifetime? _lifetime;
     private Api.Metrics.Snapshot _snapshot = Api.Metrics.Snapshot.Empty;
 
-    public NodeRuntime(IOptions<VolunteerOptions> options, IMembershipProtocolFactory membership, IPlacementStrategyFactory placement, TimeProvider clock, ILoggerFactory loggers, IMeterFactory meters)
+    public NodeRuntime(IOptions<VolunteerOptions> options, IMembershipProtocolFactory membership, IPlacementStrategyFactory placement, TimeProvider clock, ILoggerFactory loggers, IMeterFactory meters, IHostApplicationLifetime? lifetime = null)
     {
+        _lifetime = lifetime;
         _options = options.Value;
         _membership = membership;
         _placement = placement;
@@ -118,6 +120,13 @@ internal sealed partial class NodeRuntime : BackgroundService
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         _options.Validate();
+        var wait = _options.UntilAllowed(_clock.GetLocalNow());
+        if (wait > TimeSpan.Zero)
+        {
+            LogOutsideHours(_logger, wait);
+            await Task.Delay(wait, _clock, cancellationToken).ConfigureAwait(false);
+        }
+
         var bind = new IPEndPoint(IPAddress.Parse(_options.BindAddress), _options.GossipPort);
         var advertiseAddress = _options.AdvertiseAddress is { } configured ? IPAddress.Parse(configured) : GuessAdvertiseAddress(bind.Address);
         Advertised = new IPEndPoint(advertiseAddress, _options.GossipPort);
@@ -128,7 +137,7 @@ internal sealed partial class NodeRuntime : BackgroundService
         _docker = new DockerClientBuilder().WithEndpoint(new Uri(_options.DockerEndpoint)).Build();
         _containers = new DockerContainerRuntime(
             _docker,
-            new DockerRuntimeOptions(self, _options.Capacity, _options.PidsLimit, _options.StopGrace, _options.PublishAddress),
+            new DockerRuntimeOptions(self, _options.Capacity, _options.PidsLimit, _options.StopGrace, _options.PublishAddress, _options.DiskMegabytes << 20, PulledImagesFile()),
             OnContainerEvent,
             _loggers.CreateLogger<DockerContainerRuntime>());
         try
@@ -228,6 +237,11 @@ internal sealed partial class NodeRuntime : BackgroundService
         node.OnStart(context);
         _ready.TrySetResult();
         LearnAddresses(node);
+        if (_options.AllowedHours.Count > 0)
+        {
+            _ = Task.Run(() => WatchHoursAsync(stoppingToken), CancellationToken.None);
+        }
+
         try
         {
             await foreach (var input in _inputs.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
@@ -273,6 +287,37 @@ internal sealed partial class NodeRuntime : BackgroundService
             case CommandInput command:
                 command.Result.TrySetResult(command.Action(node, context));
                 break;
+        }
+    }
+
+    /// <summary>At the end of the allowed hours: leave gracefully and stop the daemon (a service manager starts it again; it waits for the next allowed hour).</summary>
+    private async Task WatchHoursAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            while (_options.IsAllowed(_clock.GetLocalNow()))
+            {
+                await Task.Delay(TimeSpan.FromSeconds(30), _clock, stoppingToken).ConfigureAwait(false);
+            }
+
+            LogHoursOver(_logger);
+            _lifetime?.StopApplication(); // StopAsync drains and leaves
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private string? PulledImagesFile()
+    {
+        try
+        {
+            Directory.CreateDirectory(_options.DataDirectory);
+            return Path.Combine(_options.DataDirectory, "pulled-images.txt");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidOperationException($"Cannot write to Volunteer:DataDirectory '{_options.DataDirectory}' ({e.Message}); set it to a directory the daemon may write to.", e);
         }
     }
 
@@ -383,6 +428,12 @@ internal sealed partial class NodeRuntime : BackgroundService
 
     [LoggerMessage(4, LogLevel.Information, "Node stopped")]
     private static partial void LogStopped(ILogger logger);
+
+    [LoggerMessage(6, LogLevel.Information, "Outside the allowed hours: joining in {Wait}")]
+    private static partial void LogOutsideHours(ILogger logger, TimeSpan wait);
+
+    [LoggerMessage(7, LogLevel.Information, "The allowed hours are over: leaving")]
+    private static partial void LogHoursOver(ILogger logger);
 
     [LoggerMessage(5, LogLevel.Warning, "An input ({Input}) could not be handled")]
     private static partial void LogInputFailed(ILogger logger, string input, Exception exception);

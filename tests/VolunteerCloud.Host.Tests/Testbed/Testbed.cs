@@ -83,6 +83,7 @@ public sealed class Testbed : IAsyncLifetime
                      "--Volunteer:RescheduleGrace", "00:00:01",
                      "--Volunteer:StopGrace", "00:00:02",
                      "--Volunteer:LeaveDrainTimeout", "00:00:20",
+                     "--Volunteer:DataDirectory", Path.Combine(State, $"h{host}"),
                      "--Logging:LogLevel:Default", "Information",
                  }.Concat(extra))
         {
