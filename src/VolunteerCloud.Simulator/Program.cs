@@ -6,6 +6,7 @@ root.Subcommands.Add(BenchCommands.Create());
 root.Subcommands.Add(MembershipCommands.Create());
 root.Subcommands.Add(PlacementCommands.Create());
 root.Subcommands.Add(AppsCommands.Create());
+root.Subcommands.Add(RunCommand.Create());
 foreach (var command in ChurnCommands.Create())
 {
     root.Subcommands.Add(command);

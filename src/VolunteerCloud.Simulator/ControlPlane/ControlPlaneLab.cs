@@ -67,6 +67,9 @@ public sealed record ControlPlaneScenario
     /// <summary>The run's seed.</summary>
     public ulong Seed { get; init; } = 1;
 
+    /// <summary>Called at every sample with the simulated time reached and the events processed so far (progress reporting; never changes the run).</summary>
+    public Action<TimeSpan, long>? OnSample { get; init; }
+
     /// <summary>Control-plane options.</summary>
     /// <remarks>Default: anti-entropy every 30 s and updates pushed 2 × ⌈log10(n + 1)⌉ times (anti-entropy repairs what gossip misses).</remarks>
     public ControlPlaneOptions Options { get; init; } = new() { State = new ReplicatedStateOptions { AntiEntropyInterval = TimeSpan.FromSeconds(30), RetransmitMultiplier = 2 } };
@@ -89,7 +92,11 @@ public sealed record ControlPlaneResult(
     int AppsLost,
     double WholeAgainSecondsAfterMassFailure,
     long Events,
-    double[] AvailabilityOverTime);
+    double[] AvailabilityOverTime)
+{
+    /// <summary>Every restore's duration in seconds (from the first sample an app was short to the first it was whole), sorted.</summary>
+    public double[] RestoreSeconds { get; init; } = [];
+}
 
 /// <summary>
 /// Runs the control plane on simulated volunteers: churn from the model, modelled membership, simulated containers,
@@ -231,6 +238,7 @@ public static class ControlPlaneLab
         for (var t = start; t <= scenario.Duration; t += scenario.SampleInterval)
         {
             simulation.RunUntil(t);
+            scenario.OnSample?.Invoke(t, simulation.Statistics.EventsProcessed);
             var running = checker.Sample();
             samples++;
             var wholeNow = 0;
@@ -288,7 +296,10 @@ public static class ControlPlaneLab
             checker.AppsLost,
             wholeAgain,
             simulation.Statistics.EventsProcessed,
-            [.. overTime]);
+            [.. overTime])
+        {
+            RestoreSeconds = [.. restores],
+        };
     }
 
     /// <summary>Checks the control plane's invariants against the simulator's truth at every sample.</summary>

@@ -1,0 +1,120 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Spectre.Console;
+using VolunteerCloud.Simulator.Experiments.Runner;
+
+namespace VolunteerCloud.Simulator.Cli;
+
+/// <summary><c>vcsim run &lt;experiment&gt;</c>: every combination × seed of an experiment, results and figures under its results/.</summary>
+internal static class RunCommand
+{
+    public static Command Create()
+    {
+        var experiment = new Argument<string>("experiment") { Description = "The experiment's folder (with experiment.yaml), e.g. experiments/quickstart." };
+        var only = new Option<string?>("--only") { Description = "Run one combination (as named in runs.csv, e.g. power-of-2+reactive) and print its rows." };
+        var seed = new Option<ulong?>("--seed") { Description = "Run this seed only (with --only: rerun one row exactly)." };
+        var parallel = new Option<int>("--parallel") { Description = "Runs at once.", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var output = new Option<string?>("--output") { Description = "Where results go. Default: <experiment>/results (not written with --only or --seed)." };
+        var quiet = new Option<bool>("--quiet") { Description = "No progress bar." };
+        var command = new Command("run", "Run an experiment: every combination of its strategies × every seed, in parallel; runs.csv, timeseries.csv, summary.md and figures.")
+        {
+            experiment, only, seed, parallel, output, quiet,
+        };
+        command.SetAction(parse =>
+        {
+            ExperimentDefinition definition;
+            IReadOnlyList<(Combination, ulong)> plan;
+            try
+            {
+                definition = ExperimentDefinition.Load(parse.GetValue(experiment)!);
+                plan = ExperimentRunner.Plan(definition, parse.GetValue(only), parse.GetValue(seed));
+            }
+            catch (ExperimentDefinitionException e)
+            {
+                Console.Error.WriteLine("vcsim run: " + e.Message);
+                return 2;
+            }
+
+            var partial = parse.GetValue(only) is not null || parse.GetValue(seed) is not null;
+            var commit = Commit();
+            var clock = WallClock.Start();
+            var runs = Execute(definition, plan, parse.GetValue(parallel), parse.GetValue(quiet) || Console.IsOutputRedirected);
+            if (partial && parse.GetValue(output) is null)
+            {
+                Console.WriteLine(ExperimentRunner.RunsHeader);
+                foreach (var run in runs)
+                {
+                    Console.WriteLine(ExperimentRunner.RunsRow(definition, commit, run));
+                }
+
+                return runs.Any(r => r.Result.InvariantViolations > 0) ? 1 : 0;
+            }
+
+            var directory = parse.GetValue(output) ?? Path.Combine(Path.GetDirectoryName(definition.Path)!, "results");
+            var summary = ExperimentRunner.Write(definition, runs, directory, commit);
+            Console.WriteLine(summary);
+            Console.WriteLine($"{runs.Count} runs in {clock.Elapsed.TotalSeconds:0.0} s; results in {directory}/: runs.csv, timeseries.csv, restores.csv, summary.md, availability-over-time.png, restore-cdf.png, messages.png");
+            foreach (var run in runs.Where(r => r.Result.InvariantViolations > 0))
+            {
+                Console.Error.WriteLine($"invariant violations in {run.Combination.Name} seed {run.Seed} (rerun: vcsim run {parse.GetValue(experiment)} --only {run.Combination.Name} --seed {run.Seed}): {string.Join("; ", run.Result.ViolationExamples.Take(3))}");
+            }
+
+            return runs.Any(r => r.Result.InvariantViolations > 0) ? 1 : 0;
+        });
+        return command;
+    }
+
+    private static IReadOnlyList<RunRecord> Execute(ExperimentDefinition definition, IReadOnlyList<(Combination, ulong)> plan, int parallelism, bool quiet)
+    {
+        if (quiet)
+        {
+            return ExperimentRunner.Run(definition, plan, parallelism);
+        }
+
+        var progress = new RunProgress();
+        IReadOnlyList<RunRecord> runs = [];
+        var total = definition.Duration.TotalSeconds * plan.Count;
+        AnsiConsole.Progress()
+            .AutoClear(true)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .Start(context =>
+            {
+                var task = context.AddTask($"{definition.Name}: 0/{plan.Count} runs", maxValue: total);
+                var work = Task.Run(() => runs = ExperimentRunner.Run(definition, plan, parallelism, progress));
+                var clock = WallClock.Start();
+                while (!work.Wait(250))
+                {
+                    var seconds = Math.Max(clock.Elapsed.TotalSeconds, 0.001);
+                    task.Value = Math.Min(total, progress.Simulated.TotalSeconds);
+                    task.Description = $"{definition.Name}: {progress.RunsDone}/{plan.Count} runs, {progress.Simulated.TotalDays:0.0} simulated days, {progress.Events / seconds / 1e6:0.00} M events/s";
+                }
+
+                work.GetAwaiter().GetResult();
+                task.Value = total;
+            });
+        return runs;
+    }
+
+    /// <summary>The project's commit (with "-dirty" when the work tree has changes), or "unknown" outside a git work tree.</summary>
+    private static string Commit()
+    {
+        try
+        {
+            static string Git(string arguments)
+            {
+                using var git = Process.Start(new ProcessStartInfo("git", arguments) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false })!;
+                var text = git.StandardOutput.ReadToEnd().Trim();
+                git.WaitForExit();
+                return git.ExitCode == 0 ? text : throw new InvalidOperationException();
+            }
+
+            var head = Git("rev-parse --short=12 HEAD");
+            var dirty = Git("status --porcelain --untracked-files=no -- src").Length > 0;
+            return dirty ? head + "-dirty" : head;
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            return "unknown";
+        }
+    }
+}

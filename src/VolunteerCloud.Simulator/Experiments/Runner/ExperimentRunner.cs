@@ -1,0 +1,220 @@
+using System.Globalization;
+using System.Text;
+using MathNet.Numerics.Distributions;
+using VolunteerCloud.Simulator.ControlPlane;
+
+namespace VolunteerCloud.Simulator.Experiments.Runner;
+
+/// <summary>One run of an experiment: a combination, a seed, and what it measured.</summary>
+public sealed record RunRecord(Combination Combination, ulong Seed, ControlPlaneResult Result);
+
+/// <summary>How far a set of runs has got (for progress bars): runs done, simulated seconds, events processed.</summary>
+public sealed class RunProgress
+{
+    private long _done;
+    private long _simulatedMilliseconds;
+    private long _events;
+
+    /// <summary>Runs finished.</summary>
+    public long RunsDone => Interlocked.Read(ref _done);
+
+    /// <summary>Simulated time covered, summed over runs.</summary>
+    public TimeSpan Simulated => TimeSpan.FromMilliseconds(Interlocked.Read(ref _simulatedMilliseconds));
+
+    /// <summary>Events processed, summed over runs.</summary>
+    public long Events => Interlocked.Read(ref _events);
+
+    internal void Advance(TimeSpan simulated, long events)
+    {
+        Interlocked.Add(ref _simulatedMilliseconds, (long)simulated.TotalMilliseconds);
+        Interlocked.Add(ref _events, events);
+    }
+
+    internal void RunDone() => Interlocked.Increment(ref _done);
+}
+
+/// <summary>
+/// Runs an experiment's combinations × seeds, in parallel across cores (every run is an independent, deterministic
+/// simulation: the numbers do not depend on how many run at once), and writes its results: runs.csv, timeseries.csv,
+/// restores.csv, summary.md (mean and 95% confidence interval per combination) and the figures.
+/// </summary>
+public static class ExperimentRunner
+{
+    private static readonly CultureInfo C = CultureInfo.InvariantCulture;
+
+    /// <summary>The runs to make: every combination × seed, or the one asked for.</summary>
+    /// <exception cref="ExperimentDefinitionException">The combination or seed is not in the definition.</exception>
+    public static IReadOnlyList<(Combination Combination, ulong Seed)> Plan(ExperimentDefinition definition, string? only = null, ulong? seed = null)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        var combinations = definition.Combinations;
+        if (only is not null)
+        {
+            combinations = [.. combinations.Where(c => c.Name == only)];
+            if (combinations.Count == 0)
+            {
+                throw new ExperimentDefinitionException($"{definition.Path}: no combination '{only}'; the combinations are {string.Join(", ", definition.Combinations.Select(c => c.Name))}.");
+            }
+        }
+
+        // --seed reruns any seed, listed or not (a row's seed is all it takes to reproduce it).
+        IReadOnlyList<ulong> seeds = seed is { } s ? [s] : definition.Seeds;
+        return [.. from c in combinations from s2 in seeds select (c, s2)];
+    }
+
+    /// <summary>Runs the planned runs; results come back in plan order.</summary>
+    public static IReadOnlyList<RunRecord> Run(ExperimentDefinition definition, IReadOnlyList<(Combination Combination, ulong Seed)> plan, int parallelism, RunProgress? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        ArgumentNullException.ThrowIfNull(plan);
+        var records = new RunRecord[plan.Count];
+        Parallel.For(0, plan.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism) }, i =>
+        {
+            var (combination, seed) = plan[i];
+            var last = (Time: TimeSpan.Zero, Events: 0L);
+            var scenario = definition.Scenario(combination, seed) with
+            {
+                OnSample = progress is null ? null : (t, events) =>
+                {
+                    progress.Advance(t - last.Time, events - last.Events);
+                    last = (t, events);
+                },
+            };
+            records[i] = new RunRecord(combination, seed, ControlPlaneLab.Run(scenario));
+            progress?.RunDone();
+        });
+        return records;
+    }
+
+    /// <summary>The header of runs.csv.</summary>
+    public const string RunsHeader = "experiment,definition_hash,commit,combination,placement,churn_handler,control,seed,availability_mean,availability_p5,any_up,restore_mean_s,restore_p95_s,restores,replica_starts,msgs_per_node_s,bytes_per_node_s,violations,apps_lost,whole_again_s,events";
+
+    /// <summary>One runs.csv row (everything but the run's wall time, which varies: the numbers are the same on every rerun).</summary>
+    public static string RunsRow(ExperimentDefinition definition, string commit, RunRecord run)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        ArgumentNullException.ThrowIfNull(run);
+        var r = run.Result;
+        var c = run.Combination;
+        return string.Create(C,
+            $"{definition.Name},{definition.Hash},{commit},{c.Name},{c.Placement},{c.Handler},{c.Control},{run.Seed},{r.MeanAvailability:0.######},{r.P5Availability:0.######},{r.MeanAnyAvailability:0.######},{r.MeanRestoreSeconds:0.#},{r.P95RestoreSeconds:0.#},{r.Restores},{r.ReplicaStarts},{r.ControlMessagesPerNodeSecond:0.#####},{r.ControlBytesPerNodeSecond:0.##},{r.InvariantViolations},{r.AppsLost},{r.WholeAgainSecondsAfterMassFailure:0.#},{r.Events}");
+    }
+
+    /// <summary>Writes results/ (runs.csv, timeseries.csv, restores.csv, summary.md, figures) and returns the summary.</summary>
+    public static string Write(ExperimentDefinition definition, IReadOnlyList<RunRecord> runs, string directory, string commit)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        ArgumentNullException.ThrowIfNull(runs);
+        Directory.CreateDirectory(directory);
+        using (var csv = new StreamWriter(Path.Combine(directory, "runs.csv")))
+        {
+            csv.WriteLine(RunsHeader);
+            foreach (var run in runs)
+            {
+                csv.WriteLine(RunsRow(definition, commit, run));
+            }
+        }
+
+        using (var csv = new StreamWriter(Path.Combine(directory, "timeseries.csv")))
+        {
+            // Share of apps whole, averaged over bins of at most ~500 per run (1 min to 6 h), so the file stays small.
+            var bin = TimeSeriesBin(definition);
+            var perBin = Math.Max(1, (int)Math.Round(bin / definition.SampleInterval));
+            csv.WriteLine("combination,seed,hours,apps_whole");
+            var start = TimeSpan.FromMinutes(10); // ControlPlaneLab samples from minute 10 (deploys settle first)
+            foreach (var run in runs)
+            {
+                var series = run.Result.AvailabilityOverTime;
+                for (var i = 0; i < series.Length; i += perBin)
+                {
+                    var end = Math.Min(series.Length, i + perBin);
+                    var mean = 0.0;
+                    for (var j = i; j < end; j++)
+                    {
+                        mean += series[j];
+                    }
+
+                    var hours = (start + (definition.SampleInterval * i)).TotalHours;
+                    csv.WriteLine(string.Create(C, $"{run.Combination.Name},{run.Seed},{hours:0.####},{mean / (end - i):0.#####}"));
+                }
+            }
+        }
+
+        using (var csv = new StreamWriter(Path.Combine(directory, "restores.csv")))
+        {
+            csv.WriteLine("combination,seed,restore_s");
+            foreach (var run in runs)
+            {
+                foreach (var seconds in run.Result.RestoreSeconds)
+                {
+                    csv.WriteLine(string.Create(C, $"{run.Combination.Name},{run.Seed},{seconds:0.#}"));
+                }
+            }
+        }
+
+        var summary = Summary(definition, runs, commit);
+        File.WriteAllText(Path.Combine(directory, "summary.md"), summary);
+        Figures.Draw(definition, runs, directory);
+        return summary;
+    }
+
+    /// <summary>The time-series bin: the smallest of 1 min, 5 min, 10 min, 30 min, 1 h, 6 h giving at most ~500 bins per run, and never shorter than a sample.</summary>
+    public static TimeSpan TimeSeriesBin(ExperimentDefinition definition)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        TimeSpan[] bins = [TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(10), TimeSpan.FromMinutes(30), TimeSpan.FromHours(1), TimeSpan.FromHours(6)];
+        var bin = bins.FirstOrDefault(b => definition.Duration / b <= 500, bins[^1]);
+        return bin < definition.SampleInterval ? definition.SampleInterval : bin;
+    }
+
+    /// <summary>The mean and the half-width of its 95% confidence interval (Student's t over the seeds); NaN with one seed.</summary>
+    public static (double Mean, double HalfWidth) MeanCi(IReadOnlyList<double> values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        var mean = values.Average();
+        if (values.Count < 2)
+        {
+            return (mean, double.NaN);
+        }
+
+        var sd = Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1));
+        return (mean, StudentT.InvCDF(0, 1, values.Count - 1, 0.975) * sd / Math.Sqrt(values.Count));
+    }
+
+    private static string Summary(ExperimentDefinition d, IReadOnlyList<RunRecord> runs, string commit)
+    {
+        var text = new StringBuilder();
+        text.AppendLine(C, $"# {d.Name}: results");
+        text.AppendLine();
+        if (d.Question.Length > 0)
+        {
+            text.AppendLine(C, $"**Question.** {d.Question.Trim()}");
+            text.AppendLine();
+        }
+
+        var seeds = runs.Select(r => r.Seed).Distinct().Count();
+        text.AppendLine(C, $"{d.Volunteers} volunteers ({d.Churn} churn), {d.Apps} apps × {d.Replicas} replicas{(d.AvailabilityTarget is { } t ? $" (availability target {t})" : "")}, {d.Duration.TotalDays:0.##} simulated days, {seeds} seed(s) per combination, definition `{d.Hash}`, commit `{commit}`.");
+        text.AppendLine();
+        text.AppendLine("Mean over seeds ± half-width of the 95% confidence interval (Student's t; — with one seed).");
+        text.AppendLine();
+        text.AppendLine("| combination | availability mean (%) | p5 app (%) | any replica up (%) | restore mean (s) | restore p95 (s) | replica starts | msgs/node/s | bytes/node/s | violations | apps lost |");
+        text.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var group in runs.GroupBy(r => r.Combination.Name))
+        {
+            var rs = group.ToList();
+            text.AppendLine(C, $"| {group.Key} | {Ci(rs, r => 100 * r.Result.MeanAvailability, "0.00")} | {Ci(rs, r => 100 * r.Result.P5Availability, "0.00")} | {Ci(rs, r => 100 * r.Result.MeanAnyAvailability, "0.000")} | {Ci(rs, r => r.Result.MeanRestoreSeconds, "0")} | {Ci(rs, r => r.Result.P95RestoreSeconds, "0")} | {Ci(rs, r => r.Result.ReplicaStarts, "0")} | {Ci(rs, r => r.Result.ControlMessagesPerNodeSecond, "0.000")} | {Ci(rs, r => r.Result.ControlBytesPerNodeSecond, "0")} | {rs.Sum(r => r.Result.InvariantViolations)} | {rs.Sum(r => r.Result.AppsLost)} |");
+        }
+
+        text.AppendLine();
+        text.AppendLine("Availability: share of samples in which an app had all its replicas running (mean over apps; p5: the 5th-percentile");
+        text.AppendLine("app). Restore: from the first sample an app was short of replicas to the first it was whole again. Violations: the");
+        text.AppendLine("invariant checkers' findings at every sample (goal 0). Figures: availability-over-time.png, restore-cdf.png, messages.png.");
+        return text.ToString();
+    }
+
+    private static string Ci(IReadOnlyList<RunRecord> runs, Func<RunRecord, double> metric, string format)
+    {
+        var (mean, half) = MeanCi([.. runs.Select(metric)]);
+        return double.IsNaN(half) ? mean.ToString(format, C) : $"{mean.ToString(format, C)} ± {half.ToString(format, C)}";
+    }
+}

@@ -1,0 +1,116 @@
+using VolunteerCloud.Simulator.Experiments.Runner;
+
+namespace VolunteerCloud.Simulator.Tests.Experiments;
+
+public sealed class ExperimentRunnerTests
+{
+    private const string Small = """
+        name: tiny
+        question: does it run?
+        population: { volunteers: 24, churn: seti, reclaim_notices: 0.5 }
+        network: { detection_delay: 15s }
+        strategies:
+          placement: [power-of-2, availability-aware]
+          churn_handler: reactive
+          control: [leaderless, controller]
+        workload: { apps: 3, replicas: 2, cpus: 0.25, memory: 128m }
+        duration: 3h
+        sample_interval: 1m
+        seeds: [3, 4]
+        """;
+
+    [Fact]
+    public void A_definition_lists_every_combination_and_its_settings()
+    {
+        var d = ExperimentDefinition.Parse(Small, "tiny.yaml", "h");
+        Assert.Equal(["power-of-2+reactive", "power-of-2+reactive+controller", "availability-aware+reactive", "availability-aware+reactive+controller"], d.Combinations.Select(c => c.Name));
+        Assert.Equal((24, 3, 2, 128L << 20, TimeSpan.FromHours(3)), (d.Volunteers, d.Apps, d.Replicas, d.MemoryBytes, d.Duration));
+        Assert.Equal([3UL, 4UL], d.Seeds);
+        var scenario = d.Scenario(d.Combinations[1], 4);
+        Assert.True(scenario.PinnedController);
+        Assert.Equal(4UL, scenario.Seed);
+    }
+
+    [Theory]
+    [InlineData("name: x\ncolour: blue\n", "x.yaml:2:9: colour: unknown key")]
+    [InlineData("name: x\nduration: soon\n", "x.yaml:2:11: duration: must be a duration")]
+    [InlineData("name: x\npopulation:\n  churn: nowhere\n", "x.yaml:3:10: population.churn: no churn preset 'nowhere'")]
+    [InlineData("name: x\nstrategies:\n  placement: [power-of-2, power-of-2]\n", "strategies.placement: must name at least one, each once")]
+    [InlineData("name: x\nseeds: [1, 1]\n", "seeds: a seed is listed twice")]
+    [InlineData("name: x\nworkload: { availability_target: 1 }\n", "workload.availability_target: must be a number strictly between 0 and 1")]
+    [InlineData("question: no name\n", "'name' is missing")]
+    [InlineData("name: x\nduration: 1h\nsample_interval: 2h\n", "sample_interval (02:00:00) must be shorter than duration")]
+    [InlineData("name: [x\n", "not valid YAML")]
+    public void Bad_definitions_are_refused_naming_the_place_and_the_key(string text, string expected)
+    {
+        var error = Assert.Throws<ExperimentDefinitionException>(() => ExperimentDefinition.Parse(text, "x.yaml", "h"));
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_shipped_experiments_definitions_load()
+    {
+        var root = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "experiments");
+        var found = Directory.GetFiles(root, "experiment.yaml", SearchOption.AllDirectories);
+        Assert.NotEmpty(found);
+        foreach (var file in found)
+        {
+            var d = ExperimentDefinition.Load(Path.GetDirectoryName(file)!);
+            Assert.NotEmpty(d.Combinations);
+            Assert.Equal(16, d.Hash.Length);
+        }
+    }
+
+    [Fact]
+    public void A_row_rerun_alone_gives_the_numbers_of_the_full_parallel_run()
+    {
+        var d = ExperimentDefinition.Parse(Small, "tiny.yaml", "h");
+        var progress = new RunProgress();
+        var all = ExperimentRunner.Run(d, ExperimentRunner.Plan(d), parallelism: 2, progress);
+        Assert.Equal(8, all.Count);
+        Assert.Equal(8, progress.RunsDone);
+        Assert.True(progress.Simulated >= TimeSpan.FromHours(2.5 * 8), $"progress saw {progress.Simulated}");
+
+        var one = ExperimentRunner.Run(d, ExperimentRunner.Plan(d, "availability-aware+reactive+controller", 4), parallelism: 1);
+        var row = ExperimentRunner.RunsRow(d, "c", one.Single());
+        Assert.Equal(row, ExperimentRunner.RunsRow(d, "c", all.Single(r => r.Combination.Name == "availability-aware+reactive+controller" && r.Seed == 4)));
+        Assert.All(all, r => Assert.Equal(0, r.Result.InvariantViolations));
+        Assert.Throws<ExperimentDefinitionException>(() => ExperimentRunner.Plan(d, "nothing"));
+    }
+
+    [Fact]
+    public void Results_are_written_with_a_summary_per_combination_and_the_figures()
+    {
+        var d = ExperimentDefinition.Parse(Small.Replace("duration: 3h", "duration: 1h", StringComparison.Ordinal), "tiny.yaml", "abc");
+        var runs = ExperimentRunner.Run(d, ExperimentRunner.Plan(d), parallelism: 2);
+        var directory = Path.Combine(Path.GetTempPath(), "vc-results-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var summary = ExperimentRunner.Write(d, runs, directory, "commit1");
+            foreach (var file in new[] { "runs.csv", "timeseries.csv", "restores.csv", "summary.md", "availability-over-time.png", "restore-cdf.png", "messages.png" })
+            {
+                Assert.True(new FileInfo(Path.Combine(directory, file)).Length > 0, file);
+            }
+
+            var rows = File.ReadAllLines(Path.Combine(directory, "runs.csv"));
+            Assert.Equal(ExperimentRunner.RunsHeader, rows[0]);
+            Assert.Equal(9, rows.Length);
+            Assert.All(rows.Skip(1), r => Assert.StartsWith("tiny,abc,commit1,", r, StringComparison.Ordinal));
+            Assert.Equal(4, summary.Split('\n').Count(l => l.StartsWith("| power-of-2+", StringComparison.Ordinal) || l.StartsWith("| availability-aware+", StringComparison.Ordinal)));
+            Assert.Contains(" ± ", summary, StringComparison.Ordinal); // two seeds: a confidence interval
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void The_confidence_interval_uses_Students_t()
+    {
+        var (mean, half) = ExperimentRunner.MeanCi([1.0, 2.0, 3.0]);
+        Assert.Equal(2.0, mean, 12);
+        Assert.Equal(4.302652729911275 / Math.Sqrt(3), half, 9); // t(0.975, 2) · s / √n with s = 1
+        Assert.True(double.IsNaN(ExperimentRunner.MeanCi([5.0]).HalfWidth));
+    }
+}
