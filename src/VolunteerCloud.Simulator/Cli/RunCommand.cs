@@ -27,6 +27,11 @@ internal static class RunCommand
             try
             {
                 definition = ExperimentDefinition.Load(parse.GetValue(experiment)!);
+                if (definition.Kind == "membership")
+                {
+                    return RunMembership(definition, parse.GetValue(only), parse.GetValue(seed), parse.GetValue(parallel), parse.GetValue(output));
+                }
+
                 plan = ExperimentRunner.Plan(definition, parse.GetValue(only), parse.GetValue(seed));
             }
             catch (ExperimentDefinitionException e)
@@ -62,6 +67,42 @@ internal static class RunCommand
             return runs.Any(r => r.Result.InvariantViolations > 0) ? 1 : 0;
         });
         return command;
+    }
+
+    private static int RunMembership(ExperimentDefinition definition, string? only, ulong? seed, int parallelism, string? output)
+    {
+        var cases = definition.MembershipCases.Where(c => only is null || c.Combination == only).ToList();
+        if (cases.Count == 0)
+        {
+            throw new ExperimentDefinitionException($"{definition.Path}: no combination '{only}'; the combinations are {string.Join(", ", definition.MembershipCases.Select(c => c.Combination).Distinct())}.");
+        }
+
+        if (seed is { } s)
+        {
+            cases = [.. cases.Select(c => c with { Seed = s }).Distinct()];
+        }
+
+        var commit = Commit();
+        var clock = WallClock.Start();
+        var results = new MembershipRunResult[cases.Count];
+        // The largest clusters first, so the parallel runs finish together.
+        var order = Enumerable.Range(0, cases.Count).OrderByDescending(i => cases[i].Nodes).ToArray();
+        Parallel.ForEach(order, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism) }, i => results[i] = MembershipStudy.Run(cases[i], definition.Duration, definition.Crashes));
+        if ((only is not null || seed is not null) && output is null)
+        {
+            Console.WriteLine(MembershipStudy.RunsHeader);
+            foreach (var result in results)
+            {
+                Console.WriteLine(MembershipStudy.RunsRow(definition, commit, result));
+            }
+
+            return 0;
+        }
+
+        var directory = output ?? Path.Combine(Path.GetDirectoryName(definition.Path)!, "results");
+        Console.WriteLine(MembershipStudy.Write(definition, results, directory, commit));
+        Console.WriteLine($"{results.Length} runs in {clock.Elapsed.TotalSeconds:0.0} s; results in {directory}/: runs.csv, detections.csv, summary.md, detection-vs-members.png, bytes-vs-members.png, false-positives-vs-loss.png");
+        return 0;
     }
 
     private static IReadOnlyList<RunRecord> Execute(ExperimentDefinition definition, IReadOnlyList<(Combination, ulong)> plan, int parallelism, bool quiet)

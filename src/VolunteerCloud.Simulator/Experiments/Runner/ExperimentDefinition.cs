@@ -42,6 +42,25 @@ public sealed record ExperimentDefinition
     private static readonly string[] Controls = ["leaderless", "controller"];
     private static readonly string[] FileNames = ["experiment.yaml", "experiment.yml", "experiment.json"];
 
+    /// <summary>kind: "apps" (the default: apps under churn on the control plane) or "membership" (membership protocols compared).</summary>
+    public string Kind { get; init; } = "apps";
+
+    /// <summary>population.volunteers given as a list: the cluster sizes of a membership experiment.</summary>
+    public IReadOnlyList<int> Sizes { get; init; } = [];
+
+    /// <summary>network.loss: datagram loss rates (membership experiments).</summary>
+    public IReadOnlyList<double> Losses { get; init; } = [0];
+
+    /// <summary>strategies.membership: the protocols a membership experiment compares.</summary>
+    public IReadOnlyList<string> MembershipProtocols { get; init; } = ["swim"];
+
+    /// <summary>crashes: members crashed per membership run (default 10).</summary>
+    public int Crashes { get; init; } = 10;
+
+    /// <summary>The runs of a membership experiment: every protocol × size × loss × seed.</summary>
+    public IReadOnlyList<MembershipCase> MembershipCases =>
+        [.. from p in MembershipProtocols from n in (Sizes.Count > 0 ? Sizes : [Volunteers]) from l in Losses from s in Seeds select new MembershipCase(p, n, l, s)];
+
     /// <summary>The experiment's name (letters, digits, '-', '_', '.').</summary>
     public required string Name { get; init; }
 
@@ -173,14 +192,19 @@ public sealed record ExperimentDefinition
 
     private sealed class Reader(string source)
     {
+        private readonly List<(string Key, YamlNode Value)> _given = [];
+
         public ExperimentDefinition Definition(YamlMappingNode root, string path, string hash)
         {
             var d = new ExperimentDefinition { Name = "", Path = path, Hash = hash };
             foreach (var (key, value) in Entries(root, ""))
             {
+                _given.Add((key, value));
                 d = key switch
                 {
                     "name" => d with { Name = Name(value, key) },
+                    "kind" => d with { Kind = Scalar(value, key) is "apps" or "membership" ? Scalar(value, key) : throw Error(value, key, "must be apps or membership") },
+                    "crashes" => d with { Crashes = Integer(value, key, 1, 100_000) },
                     "question" => d with { Question = Scalar(value, key) },
                     "population" => Population(d, value),
                     "network" => Network(d, value),
@@ -190,13 +214,34 @@ public sealed record ExperimentDefinition
                     "duration" => d with { Duration = Duration(value, key, positive: true) },
                     "sample_interval" => d with { SampleInterval = Duration(value, key, positive: true) },
                     "seeds" => d with { Seeds = Seeds(value, key) },
-                    _ => throw Error(value, key, "unknown key; the keys are name, question, population, network, strategies, workload, faults, duration, sample_interval, seeds"),
+                    _ => throw Error(value, key, "unknown key; the keys are name, kind, question, population, network, strategies, workload, faults, crashes, duration, sample_interval, seeds"),
                 };
             }
 
             if (d.Name.Length == 0)
             {
                 throw new ExperimentDefinitionException($"{source}: 'name' is missing.");
+            }
+
+            // Keys of the other kind would be silently ignored: refuse them.
+            string[] appsOnly = ["workload", "faults", "sample_interval"];
+            string[] membershipOnly = ["crashes"];
+            foreach (var (key, value) in _given)
+            {
+                if (d.Kind == "membership" && appsOnly.Contains(key) || d.Kind == "apps" && membershipOnly.Contains(key))
+                {
+                    throw Error(value, key, $"does not apply to a {d.Kind} experiment");
+                }
+            }
+
+            if (d.Kind == "apps" && (d.Sizes.Count > 0 || d.Losses is not [0] || d.MembershipProtocols is not ["swim"]))
+            {
+                throw new ExperimentDefinitionException($"{source}: population.volunteers as a list, network.loss and strategies.membership are for kind: membership.");
+            }
+
+            if (d.Kind == "membership" && (d.Placements is not ["power-of-2"] || d.Handlers is not ["reactive"] || d.Control is not ["leaderless"]))
+            {
+                throw new ExperimentDefinitionException($"{source}: strategies.placement, churn_handler and control are for kind: apps.");
             }
 
             if (d.SampleInterval >= d.Duration)
@@ -213,6 +258,7 @@ public sealed record ExperimentDefinition
             {
                 d = key switch
                 {
+                    "population.volunteers" when value is YamlSequenceNode sizes => d with { Sizes = [.. sizes.Children.Select(c => Integer(c, key, 2, 1_000_000))] },
                     "population.volunteers" => d with { Volunteers = Integer(value, key, 2, 1_000_000) },
                     "population.churn" => d with { Churn = ChurnPresets.All.ContainsKey(Scalar(value, key)) ? Scalar(value, key).ToLowerInvariant() : throw Error(value, key, $"no churn preset '{Scalar(value, key)}'; presets: {string.Join(", ", ChurnPresets.All.Keys)}") },
                     "population.reclaim_notices" => d with { ReclaimNotices = Number(value, key, 0, 1) },
@@ -230,7 +276,8 @@ public sealed record ExperimentDefinition
                 d = key switch
                 {
                     "network.detection_delay" => d with { DetectionDelay = Duration(value, key, positive: false) },
-                    _ => throw Error(value, key, "unknown key; network takes detection_delay (membership is modelled: departures are seen this long after they happen)"),
+                    "network.loss" => d with { Losses = value is YamlSequenceNode losses ? [.. losses.Children.Select(c => Number(c, key, 0, 0.99))] : [Number(value, key, 0, 0.99)] },
+                    _ => throw Error(value, key, "unknown key; network takes detection_delay (apps: membership is modelled, departures are seen this long after they happen) and loss (membership: datagram loss rates)"),
                 };
             }
 
@@ -246,7 +293,8 @@ public sealed record ExperimentDefinition
                     "strategies.placement" => d with { Placements = Names(value, key, StrategyCatalog.Placements.Keys) },
                     "strategies.churn_handler" => d with { Handlers = Names(value, key, StrategyCatalog.ChurnHandlers.Keys) },
                     "strategies.control" => d with { Control = Names(value, key, Controls) },
-                    _ => throw Error(value, key, "unknown key; strategies takes placement, churn_handler, control (each a name or a list: every combination is run)"),
+                    "strategies.membership" => d with { MembershipProtocols = Names(value, key, MembershipStudy.Protocols) },
+                    _ => throw Error(value, key, "unknown key; strategies takes placement, churn_handler, control (apps) or membership (membership); each a name or a list: every combination is run"),
                 };
             }
 

@@ -76,4 +76,52 @@ public static class Figures
         messages.XLabel("messages / node / s");
         messages.SavePng(Path.Combine(directory, "messages.png"), Width, Height);
     }
+
+    /// <summary>Draws detection-vs-members.png, bytes-vs-members.png and false-positives-vs-loss.png for a membership experiment.</summary>
+    public static void DrawMembership(ExperimentDefinition definition, IReadOnlyList<MembershipRunResult> results, string directory)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        ArgumentNullException.ThrowIfNull(results);
+        static double Mean(IEnumerable<double> values)
+        {
+            var finite = values.Where(double.IsFinite).ToList();
+            return finite.Count > 0 ? finite.Average() : double.NaN;
+        }
+
+        void Lines(string file, string title, string xLabel, string yLabel, Func<MembershipRunResult, double> x, Func<MembershipRunResult, double> y, Func<MembershipRunResult, string> line, bool logX)
+        {
+            var plot = new Plot();
+            foreach (var group in results.GroupBy(line))
+            {
+                var points = group.GroupBy(x).OrderBy(g => g.Key).Select(g => (X: g.Key, Y: Mean(g.Select(y)))).Where(p => double.IsFinite(p.Y)).ToArray();
+                if (points.Length == 0)
+                {
+                    continue;
+                }
+
+                var scatter = plot.Add.Scatter(points.Select(p => logX ? Math.Log10(p.X) : p.X).ToArray(), points.Select(p => p.Y).ToArray());
+                scatter.LegendText = group.Key;
+                scatter.MarkerSize = 6;
+            }
+
+            if (logX)
+            {
+                var sizes = results.Select(x).Distinct().Order().ToArray();
+                plot.Axes.Bottom.SetTicks([.. sizes.Select(Math.Log10)], [.. sizes.Select(v => v.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
+            }
+
+            plot.Title($"{definition.Name}: {title}");
+            plot.XLabel(xLabel);
+            plot.YLabel(yLabel);
+            plot.ShowLegend(Edge.Bottom);
+            plot.SavePng(Path.Combine(directory, file), Width, Height);
+        }
+
+        Lines("detection-vs-members.png", "time to detect a crash (mean over crashes and seeds)", "members", "seconds", r => r.Case.Nodes, r => r.DetectionSeconds.Length > 0 ? r.DetectionSeconds.Average() : double.NaN,
+            r => $"{r.Case.Protocol}, loss {r.Case.Loss:0.##%}", logX: true);
+        Lines("bytes-vs-members.png", "bytes sent per member per second", "members", "bytes / member / s", r => r.Case.Nodes, r => r.BytesPerNodeSecond,
+            r => $"{r.Case.Protocol}, loss {r.Case.Loss:0.##%}", logX: true);
+        Lines("false-positives-vs-loss.png", "live members declared dead, per member-hour", "datagram loss (%)", "false positives / member / hour", r => 100 * r.Case.Loss, r => r.FalsePositivesPerNodeHour(definition.Duration),
+            r => $"{r.Case.Protocol}, {r.Case.Nodes} members", logX: false);
+    }
 }
