@@ -113,4 +113,41 @@ public sealed class ExperimentRunnerTests
         Assert.Equal(4.302652729911275 / Math.Sqrt(3), half, 9); // t(0.975, 2) · s / √n with s = 1
         Assert.True(double.IsNaN(ExperimentRunner.MeanCi([5.0]).HalfWidth));
     }
+
+    [Fact]
+    public void A_membership_definition_lists_every_protocol_size_loss_and_seed_and_refuses_apps_keys()
+    {
+        const string text = """
+            name: m
+            kind: membership
+            population: { volunteers: [20, 40] }
+            network: { loss: [0, 0.05] }
+            strategies: { membership: [swim, registry] }
+            crashes: 3
+            duration: 2m
+            seeds: 2
+            """;
+        var d = ExperimentDefinition.Parse(text, "m.yaml", "h");
+        Assert.Equal(2 * 2 * 2 * 2, d.MembershipCases.Count);
+        Assert.Contains(d.MembershipCases, c => c.Combination == "registry/n40/loss0.05" && c.Seed == 2);
+        var error = Assert.Throws<ExperimentDefinitionException>(() => ExperimentDefinition.Parse(text + "\nworkload: { apps: 3 }\n", "m.yaml", "h"));
+        Assert.Contains("workload: does not apply to a membership experiment", error.Message, StringComparison.Ordinal);
+        error = Assert.Throws<ExperimentDefinitionException>(() => ExperimentDefinition.Parse("name: a\ncrashes: 3\n", "a.yaml", "h"));
+        Assert.Contains("crashes: does not apply to a apps experiment", error.Message, StringComparison.Ordinal);
+        error = Assert.Throws<ExperimentDefinitionException>(() => ExperimentDefinition.Parse("name: a\nnetwork: { loss: 0.1 }\n", "a.yaml", "h"));
+        Assert.Contains("are for kind: membership", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SWIM_detects_every_crash_without_false_positives_on_a_lossless_LAN()
+    {
+        var result = MembershipStudy.Run(new MembershipCase("swim", 30, 0, 7), TimeSpan.FromMinutes(2), crashes: 3);
+        Assert.Equal(3, result.Crashes);
+        Assert.Equal(3, result.Detected);
+        Assert.Equal(0, result.FalsePositives);
+        Assert.All(result.DetectionSeconds, s => Assert.InRange(s, 0.5, 30)); // a probe round, then the suspicion timeout
+        Assert.InRange(result.MessagesPerNodeSecond, 1, 20);
+        var again = MembershipStudy.Run(new MembershipCase("swim", 30, 0, 7), TimeSpan.FromMinutes(2), crashes: 3);
+        Assert.Equal(result.DetectionSeconds, again.DetectionSeconds); // deterministic for a seed
+    }
 }
