@@ -68,6 +68,19 @@ public sealed class VolunteerOptions
     /// <summary>Reactive rescheduling grace after a host is declared dead. Default 30 s (as the Sdk's).</summary>
     public TimeSpan RescheduleGrace { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The cluster's keys, base64 (16, 24 or 32 bytes each; <c>openssl rand -base64 32</c>); the first is the primary.
+    /// With keys, every frame between volunteers is sealed with AES-GCM and a node without a key cannot join. Empty
+    /// (the default): frames go in the clear — only on a network you trust.
+    /// </summary>
+    public List<string> Keys { get; set; } = [];
+
+    /// <summary>How far a sealed frame's send time may be from this node's clock (replay and clock-skew window). Default 30 s.</summary>
+    public TimeSpan ReplayWindow { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The keys, decoded.</summary>
+    public IEnumerable<byte[]> KeyBytes => Keys.Select(Convert.FromBase64String);
+
     /// <summary>Datagrams longer than this go over TCP instead of UDP. Default 1 400 bytes (memberlist's UDPBufferSize).</summary>
     public int MaxUdpPayload { get; set; } = 1_400;
 
@@ -173,6 +186,25 @@ public sealed class VolunteerOptions
         if (StopGrace < TimeSpan.Zero || LeaveDrainTimeout < TimeSpan.Zero || RescheduleGrace < TimeSpan.Zero)
         {
             problems.Add($"{Section}:StopGrace, LeaveDrainTimeout and RescheduleGrace must not be negative.");
+        }
+
+        foreach (var key in Keys)
+        {
+            var bytes = new byte[64];
+            if (!Convert.TryFromBase64String(key, bytes, out var length) || length is not (16 or 24 or 32))
+            {
+                problems.Add($"{Section}:Keys entry '{(key.Length > 8 ? key[..8] + "…" : key)}' is not a base64 key of 16, 24 or 32 bytes (make one with: openssl rand -base64 32).");
+            }
+        }
+
+        if (Keys.Distinct(StringComparer.Ordinal).Count() != Keys.Count)
+        {
+            problems.Add($"{Section}:Keys lists a key twice.");
+        }
+
+        if (ReplayWindow < TimeSpan.FromSeconds(1))
+        {
+            problems.Add($"{Section}:ReplayWindow must be at least 1 s.");
         }
 
         if (MaxUdpPayload is < 512 or > 65_000)

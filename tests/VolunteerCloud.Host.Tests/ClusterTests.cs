@@ -177,6 +177,51 @@ public sealed class ClusterTests(Testbed testbed, ITestOutputHelper output) : IA
         return (code, output.ToString(), error.ToString());
     }
 
+    [TestbedFact]
+    public async Task With_cluster_keys_a_node_without_the_key_cannot_join_and_keys_rotate_without_downtime()
+    {
+        Testbed.Require();
+        var k1 = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        var k2 = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        for (var host = 1; host <= 3; host++)
+        {
+            await testbed.StartDaemonAsync(host, "--Volunteer:Keys:0", k1);
+        }
+
+        await testbed.StartDaemonAsync(4, "--Volunteer:Keys:0", k2); // the wrong key
+        await Testbed.Eventually(TimeSpan.FromSeconds(20), async () => (await Testbed.Members(1)).Count(m => m.State == "alive") == 3, "hosts 1-3 see each other");
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        Assert.Equal(3, (await Testbed.Members(1)).Count(m => m.State == "alive"));
+        Assert.Single(await Testbed.Members(4));
+        using var client = new HttpClient();
+        var metrics = await client.GetStringAsync(new Uri(Testbed.Api(1), "/metrics")); // host 1 refused host 4's hellos
+        Assert.Matches(@"vc_frames_rejected_total [1-9]", metrics);
+
+        // Rotate hosts 1-3 from k1 to k2 while they keep talking; then host 4 (which has k2 only) is admitted.
+        var id2 = "";
+        for (var host = 1; host <= 3; host++)
+        {
+            using var response = await client.PostAsync(new Uri(Testbed.Api(host), "/v1/keyring"), JsonContent.Create(new { key = k2 }));
+            Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+            id2 = (await response.Content.ReadFromJsonAsync<ChangeResult>())!.Apps[0];
+        }
+
+        for (var host = 1; host <= 3; host++)
+        {
+            (await client.PostAsync(new Uri(Testbed.Api(host), $"/v1/keyring/{id2}/use"), null)).EnsureSuccessStatusCode();
+        }
+
+        var keys = await client.GetFromJsonAsync<KeyringInfo>(new Uri(Testbed.Api(1), "/v1/keyring"));
+        var id1 = keys!.Keys.Single(k => k != id2);
+        for (var host = 1; host <= 3; host++)
+        {
+            (await client.DeleteAsync(new Uri(Testbed.Api(host), $"/v1/keyring/{id1}"))).EnsureSuccessStatusCode();
+        }
+
+        Assert.Equal(3, (await Testbed.Members(1)).Count(m => m.State == "alive")); // nobody dropped out during the rotation
+        await Testbed.Eventually(TimeSpan.FromSeconds(45), async () => (await Testbed.Members(1)).Count(m => m.State == "alive") == 4, "host 4 joins once the cluster uses its key");
+    }
+
     private static async Task Deploy(int host, string compose)
     {
         using var client = new HttpClient();

@@ -26,6 +26,12 @@ public sealed record NodeInfo(int Id, string Address, int ApiPort, bool Leaving,
 /// <summary>What a deploy, scale or remove did.</summary>
 public sealed record ChangeResult(IReadOnlyList<string> Apps, string Message);
 
+/// <summary>The keys a node holds (ids only), the primary first.</summary>
+public sealed record KeyringInfo(IReadOnlyList<string> Keys, string? Primary);
+
+/// <summary>A key to install, base64.</summary>
+public sealed record KeyRequest(string? Key);
+
 /// <summary>An error: what went wrong and what to do.</summary>
 public sealed record ApiError(string Error);
 
@@ -192,6 +198,47 @@ internal static class HttpApi
             await runtime.Containers.GetLogsAsync(replica, Math.Clamp(tail ?? 100, 1, 10_000), ct) is { } logs ? Results.Text(logs) : Results.NotFound(new ApiError($"No replica {replica} runs on this node.")))
             .WithName("LocalLogs");
 
+        // Keyring rotation without downtime (as memberlist's): install the new key on every node, make it primary on
+        // every node, then remove the old one.
+        v1.MapGet("/keyring", (NodeRuntime runtime) => Results.Ok(new KeyringInfo([.. runtime.Transport.Keyring.Ids.Select(Hex)], runtime.Transport.Keyring.Ids.Count > 0 ? Hex(runtime.Transport.Keyring.Ids[0]) : null)))
+            .WithName("ListKeys");
+        v1.MapPost("/keyring", (KeyRequest request, NodeRuntime runtime) =>
+        {
+            var bytes = new byte[64];
+            if (request.Key is null || !Convert.TryFromBase64String(request.Key, bytes, out var length) || length is not (16 or 24 or 32))
+            {
+                return Results.BadRequest(new ApiError("key must be base64 of 16, 24 or 32 bytes (openssl rand -base64 32)."));
+            }
+
+            try
+            {
+                var id = runtime.Transport.Keyring.Install(bytes[..length]);
+                return Results.Ok(new ChangeResult([Hex(id)], $"Installed key {Hex(id)}; make it primary on every node with POST /v1/keyring/{Hex(id)}/use."));
+            }
+            catch (ArgumentException e)
+            {
+                return Results.BadRequest(new ApiError(e.Message));
+            }
+        }).WithName("InstallKey");
+        v1.MapPost("/keyring/{id}/use", (string id, NodeRuntime runtime) =>
+            TryParseKeyId(id, out var key) && runtime.Transport.Keyring.Use(key)
+                ? Results.Ok(new ChangeResult([id], $"Key {id} is primary on this node."))
+                : Results.NotFound(new ApiError($"No key {id} is installed; GET /v1/keyring lists them.")))
+            .WithName("UseKey");
+        v1.MapDelete("/keyring/{id}", (string id, NodeRuntime runtime) =>
+        {
+            try
+            {
+                return TryParseKeyId(id, out var key) && runtime.Transport.Keyring.Remove(key)
+                    ? Results.Ok(new ChangeResult([id], $"Removed key {id}."))
+                    : Results.NotFound(new ApiError($"No key {id} is installed; GET /v1/keyring lists them."));
+            }
+            catch (InvalidOperationException e)
+            {
+                return Results.BadRequest(new ApiError(e.Message));
+            }
+        }).WithName("RemoveKey");
+
         v1.MapPost("/node/leave", (string? @in, NodeRuntime runtime, Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime) =>
         {
             var delay = TimeSpan.Zero;
@@ -227,6 +274,10 @@ internal static class HttpApi
         duration = TimeSpan.FromSeconds(value * unit);
         return true;
     }
+
+    private static string Hex(uint id) => id.ToString("x8", CultureInfo.InvariantCulture);
+
+    private static bool TryParseKeyId(string text, out uint id) => uint.TryParse(text, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out id);
 
     private static IResult NotFound(string name) => Results.NotFound(new ApiError($"No app is called '{name}'. 'vc ps' lists the apps."));
 

@@ -29,6 +29,7 @@ internal static class Metrics
         meter.CreateObservableCounter("vc_datagrams_sent_total", () => read().Sent, description: "Datagrams sent to peers.");
         meter.CreateObservableCounter("vc_datagrams_received_total", () => read().Received, description: "Datagrams received from peers.");
         meter.CreateObservableCounter("vc_datagrams_dropped_total", () => read().Dropped, description: "Datagrams dropped (unknown peer, send error, malformed, full queue).");
+        meter.CreateObservableCounter("vc_frames_rejected_total", () => read().Rejected, description: "Frames the keyring refused (forged or tampered, unknown key, in the clear, replayed, stale).");
         meter.CreateObservableCounter("vc_commands_sent_total", () => read().CommandsSent, description: "Start and stop commands sent as a steward.");
         meter.CreateObservableCounter("vc_containers_started_total", () => read().ContainersStarted, description: "Containers started on this node.");
         meter.CreateObservableCounter("vc_reconciles_total", () => read().Reconciles, description: "Reconcile passes run as a steward.");
@@ -68,9 +69,9 @@ internal static class Metrics
 
     /// <summary>What the instruments report, read on the node's loop.</summary>
     public sealed record Snapshot(int MembersAlive, int Apps, int LocalReplicas, int Stewarded, double AllocatedCpus, double CapacityCpus, long AllocatedMemory, long CapacityMemory,
-        long Sent, long Received, long Dropped, long CommandsSent, long ContainersStarted, long Reconciles)
+        long Sent, long Received, long Dropped, long Rejected, long CommandsSent, long ContainersStarted, long Reconciles)
     {
-        public static Snapshot Empty { get; } = new(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        public static Snapshot Empty { get; } = new(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
         public static int Alive(MembershipView view) => view.Members.Count(m => m.State is MemberState.Alive or MemberState.Suspect);
     }

@@ -84,6 +84,7 @@ internal sealed partial class NodeRuntime : BackgroundService
             Interlocked.Read(ref transport.Sent),
             Interlocked.Read(ref transport.Received),
             Interlocked.Read(ref transport.DroppedUnknownPeer) + Interlocked.Read(ref transport.DroppedSendError) + Interlocked.Read(ref transport.DroppedMalformed) + DroppedInputs,
+            Interlocked.Read(ref transport.DroppedForged) + Interlocked.Read(ref transport.DroppedUnknownKey) + Interlocked.Read(ref transport.DroppedPlaintext) + Interlocked.Read(ref transport.DroppedReplayed) + Interlocked.Read(ref transport.DroppedStale),
             node.Counters.CommandsSent,
             node.Counters.ContainersStarted,
             node.Counters.Reconciles), cancellationToken).ConfigureAwait(false);
@@ -131,7 +132,13 @@ internal sealed partial class NodeRuntime : BackgroundService
         var advertiseAddress = _options.AdvertiseAddress is { } configured ? IPAddress.Parse(configured) : GuessAdvertiseAddress(bind.Address);
         Advertised = new IPEndPoint(advertiseAddress, _options.GossipPort);
         var self = new NodeId(_options.NodeId != 0 ? _options.NodeId : DeriveNodeId(Advertised));
-        _transport = new PeerTransport(self, bind, _options.MaxUdpPayload, _loggers.CreateLogger<PeerTransport>());
+        var keyring = new Keyring(_options.KeyBytes);
+        if (!keyring.Enabled)
+        {
+            LogInTheClear(_logger);
+        }
+
+        _transport = new PeerTransport(self, bind, _options.MaxUdpPayload, _loggers.CreateLogger<PeerTransport>(), keyring, _clock, _options.ReplayWindow);
         _transport.Start(OnDatagram);
 
         _docker = new DockerClientBuilder().WithEndpoint(new Uri(_options.DockerEndpoint)).Build();
@@ -242,6 +249,11 @@ internal sealed partial class NodeRuntime : BackgroundService
             _ = Task.Run(() => WatchHoursAsync(stoppingToken), CancellationToken.None);
         }
 
+        if (_options.Seeds.Count > 0)
+        {
+            _ = Task.Run(() => RetryJoinAsync(stoppingToken), CancellationToken.None);
+        }
+
         try
         {
             await foreach (var input in _inputs.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
@@ -308,6 +320,34 @@ internal sealed partial class NodeRuntime : BackgroundService
         }
     }
 
+    /// <summary>
+    /// Retry-join (as Consul's and Nomad's): while this node knows no other live member, ask the seeds again every few
+    /// seconds and join through whichever answers — a seed that was down, or not yet admitting this node (keys), when it started.
+    /// </summary>
+    private async Task RetryJoinAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(5), _clock, stoppingToken).ConfigureAwait(false);
+                var alone = await InvokeAsync((node, _) => !node.Membership.View.Members.Any(m => m.Id != node.Self && m.State is MemberState.Alive or MemberState.Suspect), stoppingToken).ConfigureAwait(false);
+                if (!alone || Leaving)
+                {
+                    continue;
+                }
+
+                foreach (var seed in await ResolveSeedsAsync(stoppingToken, TimeSpan.FromSeconds(2)).ConfigureAwait(false))
+                {
+                    await InvokeAsync((node, context) => { node.Membership.JoinThrough(context, seed); return true; }, stoppingToken).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
     private string? PulledImagesFile()
     {
         try
@@ -363,7 +403,7 @@ internal sealed partial class NodeRuntime : BackgroundService
         }
     }
 
-    private async Task<List<NodeId>> ResolveSeedsAsync(CancellationToken cancellationToken)
+    private async Task<List<NodeId>> ResolveSeedsAsync(CancellationToken cancellationToken, TimeSpan? patience = null)
     {
         var seeds = new List<NodeId>();
         if (_options.Seeds.Count == 0)
@@ -372,7 +412,7 @@ internal sealed partial class NodeRuntime : BackgroundService
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(10));
+        timeout.CancelAfter(patience ?? TimeSpan.FromSeconds(10));
         var hellos = _options.Seeds.Select(IPEndPoint.Parse).Where(e => !e.Equals(Advertised)).Select(async endpoint =>
         {
             try
@@ -428,6 +468,9 @@ internal sealed partial class NodeRuntime : BackgroundService
 
     [LoggerMessage(4, LogLevel.Information, "Node stopped")]
     private static partial void LogStopped(ILogger logger);
+
+    [LoggerMessage(8, LogLevel.Warning, "No cluster keys (Volunteer:Keys): gossip goes in the clear; use this only on a network you trust")]
+    private static partial void LogInTheClear(ILogger logger);
 
     [LoggerMessage(6, LogLevel.Information, "Outside the allowed hours: joining in {Wait}")]
     private static partial void LogOutsideHours(ILogger logger, TimeSpan wait);

@@ -35,10 +35,19 @@ internal sealed partial class PeerTransport : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _loops = [];
     private Action<NodeId, byte[]> _deliver = (_, _) => { };
+    private readonly Keyring _keyring;
+    private readonly TimeProvider _clock;
+    private readonly TimeSpan _replayWindow;
+    private readonly Dictionary<UInt128, long> _seen = [];
+    private readonly Queue<(UInt128 Nonce, long At)> _seenOrder = new();
+    private const int MaxSeen = 200_000;
 
-    public PeerTransport(NodeId self, IPEndPoint bind, int maxUdpPayload, ILogger logger)
+    public PeerTransport(NodeId self, IPEndPoint bind, int maxUdpPayload, ILogger logger, Keyring? keyring = null, TimeProvider? clock = null, TimeSpan? replayWindow = null)
     {
         Self = self;
+        _keyring = keyring ?? new Keyring([]);
+        _clock = clock ?? TimeProvider.System;
+        _replayWindow = replayWindow ?? TimeSpan.FromSeconds(30);
         _maxUdpPayload = maxUdpPayload;
         _logger = logger;
         _udp = new Socket(bind.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
@@ -55,6 +64,12 @@ internal sealed partial class PeerTransport : IAsyncDisposable
 
     /// <summary>Datagrams sent and received, and those dropped (unknown destination, send error, malformed frame).</summary>
     public long Sent, Received, DroppedUnknownPeer, DroppedSendError, DroppedMalformed;
+
+    /// <summary>Frames dropped by the keyring's checks: tag mismatch (tampered or forged), a key this node lacks, in the clear while keys are set, replayed, or sent outside the replay window.</summary>
+    public long DroppedForged, DroppedUnknownKey, DroppedPlaintext, DroppedReplayed, DroppedStale;
+
+    /// <summary>The keyring (empty: frames in the clear).</summary>
+    public Keyring Keyring => _keyring;
 
     /// <summary>Starts receiving; <paramref name="deliver"/> gets every node datagram (on a receive thread: it must only enqueue).</summary>
     public void Start(Action<NodeId, byte[]> deliver)
@@ -108,10 +123,13 @@ internal sealed partial class PeerTransport : IAsyncDisposable
             return;
         }
 
-        var frame = new byte[4 + HeaderBytes + datagram.Length];
-        BinaryPrimitives.WriteInt32LittleEndian(frame, HeaderBytes + datagram.Length);
-        WriteHeader(frame.AsSpan(4), KindDatagram);
-        datagram.CopyTo(frame.AsSpan(4 + HeaderBytes));
+        var inner = new byte[HeaderBytes + datagram.Length];
+        WriteHeader(inner, KindDatagram);
+        datagram.CopyTo(inner.AsSpan(HeaderBytes));
+        var body = Protect(inner);
+        var frame = new byte[4 + body.Length];
+        BinaryPrimitives.WriteInt32LittleEndian(frame, body.Length);
+        body.CopyTo(frame.AsSpan(4));
         var connection = _connections.GetOrAdd(to, _ => new Connection(endpoint, this));
         connection.Enqueue(frame);
     }
@@ -147,12 +165,12 @@ internal sealed partial class PeerTransport : IAsyncDisposable
 
     private void SendUdp(IPEndPoint endpoint, byte kind, ReadOnlySpan<byte> payload)
     {
-        Span<byte> frame = stackalloc byte[HeaderBytes + payload.Length];
-        WriteHeader(frame, kind);
-        payload.CopyTo(frame[HeaderBytes..]);
+        Span<byte> inner = stackalloc byte[HeaderBytes + payload.Length];
+        WriteHeader(inner, kind);
+        payload.CopyTo(inner[HeaderBytes..]);
         try
         {
-            _udp.SendTo(frame, SocketFlags.None, endpoint);
+            _udp.SendTo(_keyring.Enabled ? Protect(inner) : inner, SocketFlags.None, endpoint);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
@@ -162,7 +180,7 @@ internal sealed partial class PeerTransport : IAsyncDisposable
 
     private async Task ReceiveUdpAsync(CancellationToken cancellationToken)
     {
-        var buffer = GC.AllocateUninitializedArray<byte>(MaxFrameBytes);
+        var buffer = GC.AllocateUninitializedArray<byte>(MaxFrameBytes + Keyring.Overhead);
         EndPoint any = new IPEndPoint(_udp.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -184,8 +202,78 @@ internal sealed partial class PeerTransport : IAsyncDisposable
                 return;
             }
 
-            OnFrame(buffer.AsSpan(0, result.ReceivedBytes), (IPEndPoint)result.RemoteEndPoint, fromUdp: true);
+            OnRaw(buffer.AsSpan(0, result.ReceivedBytes), (IPEndPoint)result.RemoteEndPoint, fromUdp: true);
         }
+    }
+
+    /// <summary>Seals a frame when keys are set.</summary>
+    private byte[] Protect(ReadOnlySpan<byte> frame) =>
+        _keyring.Enabled ? _keyring.Seal(frame, _clock.GetUtcNow().ToUnixTimeMilliseconds()) : frame.ToArray();
+
+    /// <summary>
+    /// Checks a received frame against the keyring: with keys set, only frames sealed with an installed key, sent within
+    /// the replay window, and never seen before get through; without keys, only frames in the clear.
+    /// </summary>
+    private void OnRaw(ReadOnlySpan<byte> raw, IPEndPoint? source, bool fromUdp)
+    {
+        var sealedFrame = raw.Length >= 2 && raw[0] == 'V' && raw[1] == 'E';
+        if (!_keyring.Enabled)
+        {
+            if (sealedFrame)
+            {
+                Interlocked.Increment(ref DroppedUnknownKey);
+                return;
+            }
+
+            OnFrame(raw, source, fromUdp);
+            return;
+        }
+
+        if (!sealedFrame)
+        {
+            Interlocked.Increment(ref raw.Length >= 2 && raw[0] == 'V' && raw[1] == 'C' ? ref DroppedPlaintext : ref DroppedMalformed);
+            return;
+        }
+
+        switch (_keyring.Open(raw, out var frame, out var sentAt, out var nonce))
+        {
+            case OpenResult.Truncated:
+                Interlocked.Increment(ref DroppedMalformed);
+                return;
+            case OpenResult.UnknownKey:
+                Interlocked.Increment(ref DroppedUnknownKey);
+                return;
+            case OpenResult.Forged:
+                Interlocked.Increment(ref DroppedForged);
+                return;
+        }
+
+        var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+        if (Math.Abs(now - sentAt) > _replayWindow.TotalMilliseconds)
+        {
+            Interlocked.Increment(ref DroppedStale);
+            return;
+        }
+
+        lock (_seen)
+        {
+            // Forget nonces older than the window (a frame that old is refused as stale anyway), and bound the set.
+            var horizon = now - (2 * (long)_replayWindow.TotalMilliseconds);
+            while (_seenOrder.Count > 0 && (_seenOrder.Peek().At < horizon || _seenOrder.Count >= MaxSeen))
+            {
+                _seen.Remove(_seenOrder.Dequeue().Nonce);
+            }
+
+            if (!_seen.TryAdd(nonce, sentAt))
+            {
+                Interlocked.Increment(ref DroppedReplayed);
+                return;
+            }
+
+            _seenOrder.Enqueue((nonce, now));
+        }
+
+        OnFrame(frame, source, fromUdp);
     }
 
     private void OnFrame(ReadOnlySpan<byte> frame, IPEndPoint? source, bool fromUdp)
@@ -257,21 +345,21 @@ internal sealed partial class PeerTransport : IAsyncDisposable
         {
             var stream = client.GetStream();
             var length = new byte[4];
-            var buffer = new byte[MaxFrameBytes];
+            var buffer = new byte[MaxFrameBytes + Keyring.Overhead];
             try
             {
                 while (!cancellationToken.IsCancellationRequested)
                 {
                     await stream.ReadExactlyAsync(length, cancellationToken).ConfigureAwait(false);
                     var size = BinaryPrimitives.ReadInt32LittleEndian(length);
-                    if (size is < HeaderBytes or > MaxFrameBytes)
+                    if (size is < HeaderBytes or > MaxFrameBytes + Keyring.Overhead)
                     {
                         Interlocked.Increment(ref DroppedMalformed);
                         return; // a peer that breaks framing loses its connection
                     }
 
                     await stream.ReadExactlyAsync(buffer.AsMemory(0, size), cancellationToken).ConfigureAwait(false);
-                    OnFrame(buffer.AsSpan(0, size), null, fromUdp: false);
+                    OnRaw(buffer.AsSpan(0, size), null, fromUdp: false);
                 }
             }
             catch (Exception e) when (e is IOException or EndOfStreamException or OperationCanceledException or SocketException or ObjectDisposedException)

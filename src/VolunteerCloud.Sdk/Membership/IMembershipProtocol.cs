@@ -37,6 +37,16 @@ public interface IMembershipProtocol
 
     /// <summary>Leaves the cluster gracefully: tells the others this node is going, on purpose.</summary>
     void Leave(NodeContext context);
+
+    /// <summary>
+    /// Asks to join through a member found after start — a seed that did not answer at first (a host's retry-join).
+    /// Protocols where joining needs nothing of the kind (a central registry) ignore it.
+    /// </summary>
+    /// <param name="context">The node's context.</param>
+    /// <param name="seed">A member to join through.</param>
+    void JoinThrough(NodeContext context, NodeId seed)
+    {
+    }
 }
 
 /// <summary>What a membership protocol instance is created with.</summary>

@@ -184,6 +184,16 @@ internal sealed class HeartbeatGossipMembership : IMembershipProtocol
         }
     }
 
+    /// <inheritdoc />
+    public void JoinThrough(NodeContext context, NodeId seed)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (seed != Self)
+        {
+            context.Send(seed, BuildDigest()); // a node that hears from a stranger answers with its table
+        }
+    }
+
     public void Leave(NodeContext context)
     {
         ArgumentNullException.ThrowIfNull(context);

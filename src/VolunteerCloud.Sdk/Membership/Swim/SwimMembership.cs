@@ -120,6 +120,16 @@ internal sealed class SwimMembership : IMembershipProtocol
         }
     }
 
+    /// <inheritdoc />
+    public void JoinThrough(NodeContext context, NodeId seed)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (seed != Self)
+        {
+            SendState(context, seed, join: true, reply: false);
+        }
+    }
+
     public void Leave(NodeContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
