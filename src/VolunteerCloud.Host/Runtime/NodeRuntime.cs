@@ -46,6 +46,7 @@ internal sealed partial class NodeRuntime : BackgroundService
     private ControlPlaneNode? _node;
     private long _viewVersion = -1;
     private long _droppedInputs;
+    private volatile bool _drained;
     private readonly IHostApplicationLifetime? _lifetime;
     private Api.Metrics.Snapshot _snapshot = Api.Metrics.Snapshot.Empty;
 
@@ -180,7 +181,7 @@ internal sealed partial class NodeRuntime : BackgroundService
     /// </summary>
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_node is not null && _ready.Task.IsCompletedSuccessfully && ExecuteTask is { IsCompleted: false })
+        if (_node is not null && _ready.Task.IsCompletedSuccessfully && ExecuteTask is { IsCompleted: false } && !_drained)
         {
             try
             {
@@ -235,6 +236,7 @@ internal sealed partial class NodeRuntime : BackgroundService
 
         await InvokeAsync((node, context) => { node.Membership.Leave(context); return true; }, cancellationToken).ConfigureAwait(false);
         await Task.Delay(TimeSpan.FromMilliseconds(500), _clock, cancellationToken).ConfigureAwait(false); // let the leave gossip go out
+        _drained = true; // StopAsync (which `vchost leave` ends in) does not drain again
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

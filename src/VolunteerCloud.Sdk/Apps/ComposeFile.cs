@@ -580,65 +580,23 @@ public static class ComposeFile
         {
             // Compose durations: 1h30m, 10s, 500ms, 2us (units h, m, s, ms, us), or a bare number of seconds.
             var text = Scalar(node, path);
-            if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var bare) && bare >= 0)
+            if (text.Length == 0)
             {
-                return TimeSpan.FromSeconds(bare);
+                throw Error(node, path, "is empty");
             }
 
-            var total = TimeSpan.Zero;
-            var i = 0;
-            while (i < text.Length)
-            {
-                var start = i;
-                while (i < text.Length && (char.IsAsciiDigit(text[i]) || text[i] == '.'))
-                {
-                    i++;
-                }
-
-                var unitStart = i;
-                while (i < text.Length && char.IsAsciiLetter(text[i]))
-                {
-                    i++;
-                }
-
-                if (!double.TryParse(text.AsSpan(start, unitStart - start), NumberStyles.Float, CultureInfo.InvariantCulture, out var amount))
-                {
-                    throw Error(node, path, $"'{text}' is not a duration, e.g. 30s, 1m30s, 500ms");
-                }
-
-                total += text[unitStart..i] switch
-                {
-                    "h" => TimeSpan.FromHours(amount),
-                    "m" => TimeSpan.FromMinutes(amount),
-                    "s" => TimeSpan.FromSeconds(amount),
-                    "ms" => TimeSpan.FromMilliseconds(amount),
-                    "us" => TimeSpan.FromMicroseconds(amount),
-                    _ => throw Error(node, path, $"'{text}' is not a duration, e.g. 30s, 1m30s, 500ms"),
-                };
-            }
-
-            return text.Length > 0 ? total : throw Error(node, path, "is empty");
+            return Units.TryParseDuration(text, allowDays: false, out var duration)
+                ? duration
+                : throw Error(node, path, $"'{text}' is not a duration, e.g. 30s, 1m30s, 500ms");
         }
 
         private long Bytes(YamlNode node, string path)
         {
             // Compose byte values: a number of bytes, or a number with b, k, kb, m, mb, g, gb (powers of 1024).
             var text = Scalar(node, path).ToLowerInvariant();
-            var digits = text.TakeWhile(c => char.IsAsciiDigit(c) || c == '.').Count();
-            var multiplier = text[digits..] switch
-            {
-                "" or "b" => 1L,
-                "k" or "kb" => 1L << 10,
-                "m" or "mb" => 1L << 20,
-                "g" or "gb" => 1L << 30,
-                _ => 0L,
-            };
-            if (multiplier == 0 || !double.TryParse(text.AsSpan(0, digits), NumberStyles.Float, CultureInfo.InvariantCulture, out var amount) || amount * multiplier < 4L << 20)
-            {
-                throw Error(node, path, $"'{text}' is not a memory size of at least 4m, e.g. 512m or 1g");
-            }
-
-            return (long)(amount * multiplier);
+            return Units.TryParseBytes(text, out var bytes) && bytes >= 4L << 20
+                ? bytes
+                : throw Error(node, path, $"'{text}' is not a memory size of at least 4m, e.g. 512m or 1g");
         }
 
         private double Number(YamlNode node, string path)

@@ -384,54 +384,20 @@ public sealed record ExperimentDefinition
                 ? value
                 : throw Error(node, key, exclusive ? $"must be a number strictly between {min} and {max}" : $"must be a number from {min} to {max}");
 
-        private long Bytes(YamlNode node, string key)
-        {
-            var text = Scalar(node, key).Trim().ToLowerInvariant();
-            var (digits, scale) = text.EndsWith("gb", StringComparison.Ordinal) || text.EndsWith('g') ? (text.TrimEnd('b', 'g'), 1L << 30)
-                : text.EndsWith("mb", StringComparison.Ordinal) || text.EndsWith('m') ? (text.TrimEnd('b', 'm'), 1L << 20)
-                : text.EndsWith("kb", StringComparison.Ordinal) || text.EndsWith('k') ? (text.TrimEnd('b', 'k'), 1L << 10)
-                : (text, 1L);
-            return double.TryParse(digits, NumberStyles.Float, CultureInfo.InvariantCulture, out var amount) && amount > 0 && amount * scale >= 1 << 20
-                ? (long)(amount * scale)
+        private long Bytes(YamlNode node, string key) =>
+            VolunteerCloud.Apps.Units.TryParseBytes(Scalar(node, key), out var bytes) && bytes >= 1 << 20
+                ? bytes
                 : throw Error(node, key, "must be a size of at least 1m, such as 256m or 1g");
-        }
 
         private TimeSpan Duration(YamlNode node, string key, bool positive)
         {
-            var text = Scalar(node, key).Trim();
-            var total = TimeSpan.Zero;
-            var i = 0;
-            while (i < text.Length)
+            var text = Scalar(node, key);
+            if (!VolunteerCloud.Apps.Units.TryParseDuration(text, allowDays: true, out var duration))
             {
-                var start = i;
-                while (i < text.Length && (char.IsAsciiDigit(text[i]) || text[i] == '.'))
-                {
-                    i++;
-                }
-
-                var unitStart = i;
-                while (i < text.Length && char.IsAsciiLetter(text[i]))
-                {
-                    i++;
-                }
-
-                if (!double.TryParse(text.AsSpan(start, unitStart - start), NumberStyles.Float, CultureInfo.InvariantCulture, out var amount))
-                {
-                    throw Error(node, key, "must be a duration such as 90s, 15m, 6h, 7d or 1h30m");
-                }
-
-                total += text[unitStart..i] switch
-                {
-                    "d" => TimeSpan.FromDays(amount),
-                    "h" => TimeSpan.FromHours(amount),
-                    "m" => TimeSpan.FromMinutes(amount),
-                    "s" => TimeSpan.FromSeconds(amount),
-                    "ms" => TimeSpan.FromMilliseconds(amount),
-                    _ => throw Error(node, key, "must be a duration such as 90s, 15m, 6h, 7d or 1h30m (units d, h, m, s, ms)"),
-                };
+                throw Error(node, key, "must be a duration such as 90s, 15m, 6h, 7d or 1h30m (units d, h, m, s, ms)");
             }
 
-            return text.Length > 0 && (total > TimeSpan.Zero || !positive) ? total : throw Error(node, key, positive ? "must be a positive duration" : "must be a duration");
+            return duration > TimeSpan.Zero || !positive ? duration : throw Error(node, key, "must be a positive duration");
         }
 
         private IReadOnlyList<string> Names(YamlNode node, string key, IEnumerable<string> allowed)
