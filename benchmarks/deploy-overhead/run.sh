@@ -13,6 +13,7 @@ runs=${1:-20}
 warmup=${2:-8}
 tb="$root/tests/VolunteerCloud.Host.Tests/Testbed/testbed.sh"
 image=10.201.0.1:5000/vc/busybox:1
+token=$(openssl rand -hex 32 2>/dev/null || head -c 32 /dev/urandom | od -An -tx1 | tr -d " \n")
 state=$(mktemp -d /tmp/vcbench.XXXX)
 pids=()
 cleanup() {
@@ -34,7 +35,7 @@ for k in 1 2 3 4; do
 done
 for k in 1 2 3 4; do
   setsid nsenter --net=/var/run/netns/vch$k dotnet "$state/vchost/vchost.dll" --Volunteer:BindAddress 10.201.$k.2 \
-    --Volunteer:DockerEndpoint "unix://$state/d$k.sock" --Volunteer:Seeds:0 10.201.1.2:7946 --Volunteer:DataDirectory "$state/h$k" >"$state/vchost$k.log" 2>&1 &
+    --Volunteer:DockerEndpoint "unix://$state/d$k.sock" --Volunteer:Seeds:0 10.201.1.2:7946 --Volunteer:DataDirectory "$state/h$k" --Volunteer:AdminTokens:0 "$token" >"$state/vchost$k.log" 2>&1 &
   disown
 done
 for _ in $(seq 1 300); do
@@ -57,7 +58,7 @@ wait_start() { # pattern → "time engine"
 deploy_api() { # app → "ms engine"
   local t0 t1 k
   t0=$(now)
-  curl -s -f -X POST --data-binary "services: {$1: {image: \"$image\", command: [sleep, \"3600\"], deploy: {resources: {limits: {cpus: \"0.1\", memory: 16M}}}}}" \
+  curl -s -f -X POST -H "Authorization: Bearer $token" --data-binary "services: {$1: {image: \"$image\", command: [sleep, \"3600\"], deploy: {resources: {limits: {cpus: \"0.1\", memory: 16M}}}}}" \
     http://10.201.1.2:7947/v1/apps >/dev/null
   read -r t1 k < <(wait_start " $1\$")
   echo "$(( (t1 - t0) / 1000000 )) $k"

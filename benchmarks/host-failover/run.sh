@@ -11,6 +11,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 rounds=${1:-10}
 tb="$root/tests/VolunteerCloud.Host.Tests/Testbed/testbed.sh"
 image=10.201.0.1:5000/vc/busybox:1
+token=$(openssl rand -hex 32 2>/dev/null || head -c 32 /dev/urandom | od -An -tx1 | tr -d " \n")
 state=$(mktemp -d /tmp/vcfail.XXXX)
 cleanup() {
   pkill -KILL -f "$state/vchost/vchost.dll" 2>/dev/null || true
@@ -24,13 +25,13 @@ start_daemon() {
   local k=$1
   setsid nsenter --net=/var/run/netns/vch$k dotnet "$state/vchost/vchost.dll" --Volunteer:BindAddress 10.201.$k.2 \
     --Volunteer:DockerEndpoint "unix://$state/d$k.sock" --Volunteer:Seeds:0 10.201.1.2:7946 --Volunteer:Seeds:1 10.201.2.2:7946 \
-    --Volunteer:RescheduleGrace 00:00:01 --Volunteer:DataDirectory "$state/h$k" >>"$state/vchost$k.log" 2>&1 &
+    --Volunteer:RescheduleGrace 00:00:01 --Volunteer:DataDirectory "$state/h$k" --Volunteer:AdminTokens:0 "$token" >>"$state/vchost$k.log" 2>&1 &
   disown
 }
 alive() { curl -s -m 1 "http://10.201.$1.2:7947/v1/members" | grep -o '"state":"alive"' | wc -l; }
 for k in 1 2 3 4; do start_daemon "$k"; done
 for _ in $(seq 1 300); do [ "$(alive 1)" -eq 4 ] && break; sleep 0.1; done
-curl -s -f -X POST --data-binary "services: {web: {image: \"$image\", command: [httpd, -f, -p, \"8080\", -h, /www], ports: [\"18080:8080\"], deploy: {replicas: 3, resources: {limits: {cpus: \"0.25\", memory: 64M}}}}}" \
+curl -s -f -X POST -H "Authorization: Bearer $token" --data-binary "services: {web: {image: \"$image\", command: [httpd, -f, -p, \"8080\", -h, /www], ports: [\"18080:8080\"], deploy: {replicas: 3, resources: {limits: {cpus: \"0.25\", memory: 64M}}}}}" \
   http://10.201.1.2:7947/v1/apps >/dev/null
 answering() { local n=0; for k in 1 2 3 4; do [ "$k" = "${1:-0}" ] && continue; curl -s -m 0.4 "http://10.201.$k.2:18080/" | grep -q volunteercloud && n=$((n + 1)); done; echo $n; }
 for _ in $(seq 1 120); do [ "$(answering)" -ge 3 ] && break; sleep 0.5; done

@@ -18,12 +18,14 @@ internal static class VcCommands
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
     {
         var node = new Option<string>("--node") { Description = "A node's API (any node).", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("VC_NODE") ?? "http://127.0.0.1:7947", Recursive = true };
+        var token = new Option<string?>("--token") { Description = "An API token (admin for changes); default VC_TOKEN.", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("VC_TOKEN"), Recursive = true };
         var root = new RootCommand("vc: deploy and watch apps on a VolunteerCloud cluster through any node.");
         root.Options.Add(node);
+        root.Options.Add(token);
 
         var file = new Option<FileInfo>("--file", "-f") { Description = "The Compose file (YAML or JSON).", Required = true };
         var deploy = new Command("deploy", "Deploy the services of a Compose file.") { file };
-        deploy.SetAction((parse, ct) => Call(parse.GetValue(node)!, output, error, async client =>
+        deploy.SetAction((parse, ct) => Call(parse.GetValue(node)!, parse.GetValue(token), output, error, async client =>
         {
             var path = parse.GetValue(file)!;
             if (!path.Exists)
@@ -38,7 +40,7 @@ internal static class VcCommands
         }));
 
         var ps = new Command("ps", "List apps and where their replicas run.");
-        ps.SetAction((parse, ct) => Call(parse.GetValue(node)!, output, error, async client =>
+        ps.SetAction((parse, ct) => Call(parse.GetValue(node)!, parse.GetValue(token), output, error, async client =>
         {
             var apps = await client.GetFromJsonAsync<List<App>>(new Uri("/v1/apps", UriKind.Relative), Json, ct) ?? [];
             await output.WriteLineAsync($"{"APP",-20} {"IMAGE",-36} {"REPLICAS",-9} {"REPLICA",-32} {"NODE",-12} {"ADDRESS",-22} STATE");
@@ -58,7 +60,7 @@ internal static class VcCommands
 
         var scaleArg = new Argument<string[]>("app=replicas") { Description = "For example web=5.", Arity = ArgumentArity.OneOrMore };
         var scale = new Command("scale", "Set apps' replica counts.") { scaleArg };
-        scale.SetAction((parse, ct) => Call(parse.GetValue(node)!, output, error, async client =>
+        scale.SetAction((parse, ct) => Call(parse.GetValue(node)!, parse.GetValue(token), output, error, async client =>
         {
             foreach (var pair in parse.GetValue(scaleArg)!)
             {
@@ -81,14 +83,14 @@ internal static class VcCommands
 
         var appArg = new Argument<string>("app") { Description = "The app's name." };
         var rm = new Command("rm", "Remove an app: its replicas stop everywhere.") { appArg };
-        rm.SetAction((parse, ct) => Call(parse.GetValue(node)!, output, error, async client =>
+        rm.SetAction((parse, ct) => Call(parse.GetValue(node)!, parse.GetValue(token), output, error, async client =>
         {
             using var response = await client.DeleteAsync(new Uri($"/v1/apps/{Uri.EscapeDataString(parse.GetValue(appArg)!)}", UriKind.Relative), ct);
             return await Report(response, output, error, ct);
         }));
 
         var members = new Command("members", "List the members the node sees.");
-        members.SetAction((parse, ct) => Call(parse.GetValue(node)!, output, error, async client =>
+        members.SetAction((parse, ct) => Call(parse.GetValue(node)!, parse.GetValue(token), output, error, async client =>
         {
             var list = await client.GetFromJsonAsync<List<Member>>(new Uri("/v1/members", UriKind.Relative), Json, ct) ?? [];
             await output.WriteLineAsync($"{"NODE",-12} {"STATE",-8} {"ADDRESS",-22} {"API",-6} {"CPUS",-6} MEMORY");
@@ -103,7 +105,7 @@ internal static class VcCommands
         var tail = new Option<int>("--tail") { Description = "Lines per replica.", DefaultValueFactory = _ => 100 };
         var logsApp = new Argument<string>("app") { Description = "The app's name." };
         var logs = new Command("logs", "Show an app's container logs, fetched through the nodes that run it.") { logsApp, tail };
-        logs.SetAction((parse, ct) => Call(parse.GetValue(node)!, output, error, async client =>
+        logs.SetAction((parse, ct) => Call(parse.GetValue(node)!, parse.GetValue(token), output, error, async client =>
         {
             using var response = await client.GetAsync(new Uri($"/v1/apps/{Uri.EscapeDataString(parse.GetValue(logsApp)!)}/logs?tail={parse.GetValue(tail)}", UriKind.Relative), ct);
             if (!response.IsSuccessStatusCode)
@@ -124,7 +126,7 @@ internal static class VcCommands
         return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }).ConfigureAwait(false);
     }
 
-    private static async Task<int> Call(string node, TextWriter output, TextWriter error, Func<HttpClient, Task<int>> action)
+    private static async Task<int> Call(string node, string? token, TextWriter output, TextWriter error, Func<HttpClient, Task<int>> action)
     {
         if (!Uri.TryCreate(node, UriKind.Absolute, out var baseAddress) || baseAddress.Scheme is not ("http" or "https"))
         {
@@ -133,6 +135,10 @@ internal static class VcCommands
         }
 
         using var client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        if (!string.IsNullOrWhiteSpace(token))
+        {
+            client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token.Trim());
+        }
         try
         {
             return await action(client);

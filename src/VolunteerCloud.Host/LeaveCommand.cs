@@ -9,6 +9,7 @@ internal static class LeaveCommand
     {
         var delay = "0s";
         var api = "http://127.0.0.1:7947";
+        var token = Environment.GetEnvironmentVariable("VC_TOKEN");
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -19,8 +20,11 @@ internal static class LeaveCommand
                 case "--api" when i + 1 < args.Length:
                     api = args[++i];
                     break;
+                case "--token" when i + 1 < args.Length:
+                    token = args[++i];
+                    break;
                 default:
-                    await Console.Error.WriteLineAsync($"vchost leave: unknown argument '{args[i]}'. Usage: vchost leave [--in 60s] [--api http://127.0.0.1:7947]").ConfigureAwait(false);
+                    await Console.Error.WriteLineAsync($"vchost leave: unknown argument '{args[i]}'. Usage: vchost leave [--in 60s] [--api http://127.0.0.1:7947] [--token T]").ConfigureAwait(false);
                     return 2;
             }
         }
@@ -31,7 +35,12 @@ internal static class LeaveCommand
             return 2;
         }
 
+        token ??= File.Exists("/var/lib/vchost/admin-token") ? (await File.ReadAllTextAsync("/var/lib/vchost/admin-token").ConfigureAwait(false)).Trim() : null;
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        if (token is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        }
         try
         {
             using var response = await client.PostAsync(new Uri($"{api.TrimEnd('/')}/v1/node/leave?in={parsed.TotalSeconds.ToString(CultureInfo.InvariantCulture)}s"), null).ConfigureAwait(false);

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -33,12 +34,57 @@ internal static class VolunteerHost
         builder.Services.AddOpenApi();
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.LeaveDrainTimeout + options.StopGrace + TimeSpan.FromSeconds(15));
         builder.Logging.AddSimpleConsole(console => { console.SingleLine = true; console.TimestampFormat = "HH:mm:ss.fff "; });
-        builder.WebHost.UseUrls($"http://{(options.BindAddress == "0.0.0.0" ? "*" : options.BindAddress)}:{options.ApiPort}");
+        builder.Services.AddSingleton(new ApiTokens(AdminTokens(options), options.ReadTokens, options.AnonymousRead));
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            // Put a limit on everything: connections, headers, bodies (a deploy is a Compose file, 1 MiB at most).
+            kestrel.Limits.MaxConcurrentConnections = 256;
+            kestrel.Limits.MaxRequestBodySize = 1 << 20;
+            kestrel.Limits.MaxRequestHeadersTotalSize = 32 << 10;
+            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+            var address = options.BindAddress == "0.0.0.0" ? System.Net.IPAddress.Any : System.Net.IPAddress.Parse(options.BindAddress);
+            kestrel.Listen(address, options.ApiPort, listen =>
+            {
+                if (options.TlsCertificate is { } certificate)
+                {
+                    listen.UseHttps(certificate, options.TlsCertificatePassword);
+                }
+            });
+        });
         configure?.Invoke(builder.Services);
 
         var app = builder.Build();
+        if (options.AdminTokens.Count == 0)
+        {
+            app.Logger.LogInformation("API admin token: {Path} (vc --token \"$(cat {Path})\")", AdminTokenFile(options), AdminTokenFile(options));
+        }
+
         app.MapOpenApi();
         HttpApi.Map(app);
         return app;
+    }
+
+    private static string AdminTokenFile(VolunteerOptions options) => Path.Combine(options.DataDirectory, "admin-token");
+
+    /// <summary>The configured admin tokens, or the one this daemon made at its first start (kept, mode 0600, in the data directory).</summary>
+    private static List<string> AdminTokens(VolunteerOptions options)
+    {
+        if (options.AdminTokens.Count > 0)
+        {
+            return options.AdminTokens;
+        }
+
+        var file = AdminTokenFile(options);
+        if (!File.Exists(file))
+        {
+            Directory.CreateDirectory(options.DataDirectory);
+            File.WriteAllText(file, Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)).ToLowerInvariant());
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+        }
+
+        return [File.ReadAllText(file).Trim()];
     }
 }

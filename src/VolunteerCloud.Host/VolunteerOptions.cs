@@ -78,6 +78,24 @@ public sealed class VolunteerOptions
     /// <summary>How far a sealed frame's send time may be from this node's clock (replay and clock-skew window). Default 30 s.</summary>
     public TimeSpan ReplayWindow { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// API tokens that may change the cluster (deploy, scale, remove, keys, leave). Empty (the default): the daemon makes
+    /// one at first start and keeps it in <see cref="DataDirectory"/>/admin-token (readable by root only). Writes are never anonymous.
+    /// </summary>
+    public List<string> AdminTokens { get; set; } = [];
+
+    /// <summary>API tokens that may only read.</summary>
+    public List<string> ReadTokens { get; set; } = [];
+
+    /// <summary>Whether reads (apps, members, node, logs) need no token. Default true; /healthz and /metrics never need one.</summary>
+    public bool AnonymousRead { get; set; } = true;
+
+    /// <summary>A PKCS#12 (.pfx) certificate for HTTPS on the API port; none (the default): plain HTTP.</summary>
+    public string? TlsCertificate { get; set; }
+
+    /// <summary>The certificate's password, if it has one.</summary>
+    public string? TlsCertificatePassword { get; set; }
+
     /// <summary>The keys, decoded.</summary>
     public IEnumerable<byte[]> KeyBytes => Keys.Select(Convert.FromBase64String);
 
@@ -200,6 +218,16 @@ public sealed class VolunteerOptions
         if (Keys.Distinct(StringComparer.Ordinal).Count() != Keys.Count)
         {
             problems.Add($"{Section}:Keys lists a key twice.");
+        }
+
+        if (AdminTokens.Concat(ReadTokens).Any(t => t.Length < 16))
+        {
+            problems.Add($"{Section}:AdminTokens and ReadTokens must be at least 16 characters (openssl rand -hex 32 makes one).");
+        }
+
+        if (TlsCertificate is { } certificate && !File.Exists(certificate))
+        {
+            problems.Add($"{Section}:TlsCertificate '{certificate}' does not exist.");
         }
 
         if (ReplayWindow < TimeSpan.FromSeconds(1))

@@ -77,7 +77,7 @@ public sealed class ClusterTests(Testbed testbed, ITestOutputHelper output) : IA
         await RestoredAsync(exclude: 2, TimeSpan.FromSeconds(60));
 
         // Still managed: another node scales it down and back up, and the change takes effect.
-        using var client = new HttpClient();
+        using var client = Testbed.AdminClient();
         (await client.PostAsync(new Uri(Testbed.Api(3), "/v1/apps/web/scale?replicas=2"), null)).EnsureSuccessStatusCode();
         await WaitWhole("web", 2, via: 4, exact: true);
         (await client.PostAsync(new Uri(Testbed.Api(4), "/v1/apps/web/scale?replicas=3"), null)).EnsureSuccessStatusCode();
@@ -139,7 +139,7 @@ public sealed class ClusterTests(Testbed testbed, ITestOutputHelper output) : IA
         (code, text, _) = await Vc("members", "--node", Testbed.Api(1).ToString());
         Assert.Equal(4, text.Split('\n').Count(l => l.Contains(" alive ", StringComparison.Ordinal)));
 
-        using (var client = new HttpClient())
+        using (var client = Testbed.AdminClient())
         {
             await client.GetStringAsync(new Uri($"http://{Testbed.Address((await HostsServing((await Testbed.App(1, "web"))!))[0])}:{Port}/index.html")); // a line in some replica's log
         }
@@ -173,7 +173,7 @@ public sealed class ClusterTests(Testbed testbed, ITestOutputHelper output) : IA
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
-        var code = await VolunteerCloud.Cli.VcCommands.RunAsync(args, output, error);
+        var code = await VolunteerCloud.Cli.VcCommands.RunAsync([.. args, "--token", Testbed.AdminToken], output, error);
         return (code, output.ToString(), error.ToString());
     }
 
@@ -193,7 +193,7 @@ public sealed class ClusterTests(Testbed testbed, ITestOutputHelper output) : IA
         await Task.Delay(TimeSpan.FromSeconds(5));
         Assert.Equal(3, (await Testbed.Members(1)).Count(m => m.State == "alive"));
         Assert.Single(await Testbed.Members(4));
-        using var client = new HttpClient();
+        using var client = Testbed.AdminClient();
         var metrics = await client.GetStringAsync(new Uri(Testbed.Api(1), "/metrics")); // host 1 refused host 4's hellos
         Assert.Matches(@"vc_frames_rejected_total [1-9]", metrics);
 
@@ -222,9 +222,42 @@ public sealed class ClusterTests(Testbed testbed, ITestOutputHelper output) : IA
         await Testbed.Eventually(TimeSpan.FromSeconds(45), async () => (await Testbed.Members(1)).Count(m => m.State == "alive") == 4, "host 4 joins once the cluster uses its key");
     }
 
+    [TestbedFact]
+    public async Task Writes_need_an_admin_token_and_reads_are_open_unless_turned_off()
+    {
+        Testbed.Require();
+        const string reader = "reader-token-0123456789";
+        await testbed.StartDaemonAsync(1, "--Volunteer:ReadTokens:0", reader);
+        var apps = new Uri(Testbed.Api(1), "/v1/apps");
+        using var anonymous = new HttpClient();
+        using var readerClient = new HttpClient();
+        readerClient.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", reader);
+        using var wrong = new HttpClient();
+        wrong.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "not-a-token-at-all-000");
+        using var admin = Testbed.AdminClient();
+        HttpContent Body() => new StringContent(Compose, Encoding.UTF8, "application/yaml");
+
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await anonymous.PostAsync(apps, Body())).StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, (await readerClient.PostAsync(apps, Body())).StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await wrong.PostAsync(apps, Body())).StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await wrong.GetAsync(apps)).StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await anonymous.DeleteAsync(new Uri(Testbed.Api(1), "/v1/apps/web"))).StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await anonymous.PostAsync(new Uri(Testbed.Api(1), "/v1/node/leave"), null)).StatusCode);
+        Assert.True((await anonymous.GetAsync(apps)).IsSuccessStatusCode);
+        Assert.True((await readerClient.GetAsync(apps)).IsSuccessStatusCode);
+        Assert.True((await anonymous.GetAsync(new Uri(Testbed.Api(1), "/healthz"))).IsSuccessStatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, (await admin.PostAsync(apps, Body())).StatusCode);
+
+        await testbed.ResetAsync();
+        await testbed.StartDaemonAsync(1, "--Volunteer:AnonymousRead", "false");
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await anonymous.GetAsync(apps)).StatusCode);
+        Assert.True((await admin.GetAsync(apps)).IsSuccessStatusCode);
+        Assert.True((await anonymous.GetAsync(new Uri(Testbed.Api(1), "/healthz"))).IsSuccessStatusCode);
+    }
+
     private static async Task Deploy(int host, string compose)
     {
-        using var client = new HttpClient();
+        using var client = Testbed.AdminClient();
         using var response = await client.PostAsync(new Uri(Testbed.Api(host), "/v1/apps"), new StringContent(compose, Encoding.UTF8, "application/yaml"));
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
     }

@@ -50,6 +50,8 @@ internal static class HttpApi
         app.MapGet("/metrics", async (NodeRuntime runtime, CancellationToken ct) => Results.Text(await Metrics.RenderAsync(runtime, ct), "text/plain; version=0.0.4"));
 
         var v1 = app.MapGroup("/v1");
+        // Reads need read access (anonymous by default); every write needs an admin token.
+        v1.AddEndpointFilter(ApiTokens.Check);
         v1.MapGet("/node", async (NodeRuntime runtime, CancellationToken ct) => Results.Ok(await runtime.InvokeAsync((node, context) => new NodeInfo(
             node.Self.Value,
             runtime.Advertised?.ToString() ?? "",
@@ -158,7 +160,7 @@ internal static class HttpApi
             return found ? Results.Accepted("/v1/apps", new ChangeResult([name], $"Removing {name}; its replicas stop everywhere.")) : NotFound(name);
         }).WithName("Remove");
 
-        v1.MapGet("/apps/{name}/logs", async (string name, int? tail, NodeRuntime runtime, IHttpClientFactory http, CancellationToken ct) =>
+        v1.MapGet("/apps/{name}/logs", async (string name, int? tail, HttpRequest request, NodeRuntime runtime, IHttpClientFactory http, CancellationToken ct) =>
         {
             var lines = Math.Clamp(tail ?? 100, 1, 10_000);
             var where = await runtime.InvokeAsync((node, _) => node.Apps.FirstOrDefault(a => a.Name == name) is { } spec ? Describe(node, spec).Placement.Where(p => p.Running).ToList() : null, ct);
@@ -180,6 +182,7 @@ internal static class HttpApi
                     try
                     {
                         var client = http.CreateClient("peers");
+                        client.DefaultRequestHeaders.Authorization = System.Net.Http.Headers.AuthenticationHeaderValue.TryParse(request.Headers.Authorization.ToString(), out var auth) ? auth : null;
                         var apiPort = await runtime.InvokeAsync((node, _) => node.Membership.View.Members.FirstOrDefault(m => m.Id.Value == replica.Node).Metadata.ApiPort, ct);
                         var url = $"http://{new IPEndPoint(endpoint.Address, apiPort)}/v1/local/logs?replica={Uri.EscapeDataString(replica.Replica)}&tail={lines.ToString(CultureInfo.InvariantCulture)}";
                         text.Append(await client.GetStringAsync(url, ct));

@@ -16,6 +16,17 @@ public sealed class Testbed : IAsyncLifetime
     public const int Hosts = 4;
     public const string Image = "10.201.0.1:5000/vc/busybox:1";
 
+    /// <summary>The admin token every test daemon accepts.</summary>
+    public const string AdminToken = "testbed-admin-token-0123456789";
+
+    /// <summary>A client that sends the admin token.</summary>
+    public static HttpClient AdminClient(TimeSpan? timeout = null)
+    {
+        var client = new HttpClient { Timeout = timeout ?? TimeSpan.FromSeconds(30) };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", AdminToken);
+        return client;
+    }
+
     private static readonly Lazy<string?> Missing = new(FindMissing);
     private readonly List<Process> _daemons = [];
 
@@ -84,6 +95,7 @@ public sealed class Testbed : IAsyncLifetime
                      "--Volunteer:StopGrace", "00:00:02",
                      "--Volunteer:LeaveDrainTimeout", "00:00:20",
                      "--Volunteer:DataDirectory", Path.Combine(State, $"h{host}"),
+                     "--Volunteer:AdminTokens:0", AdminToken,
                      "--Logging:LogLevel:Default", "Information",
                  }.Concat(extra))
         {
