@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Deploy overhead on real engines: the time from a deploy through one node's HTTP API to the replica's container
-# starting (wherever the steward placed it), against `docker run -d` of the same image on that same engine.
+# starting (wherever the steward placed it), against `docker run -d` of the same container (image, limits, pids
+# limit, capabilities, no-new-privileges) on that same engine.
 # Both are timed from just before the call to the engine's own "start" event (docker events, nanoseconds), so
 # both sides are measured the same way. Four namespaced hosts from the test bed; images pre-pulled on every
 # engine, so neither side pays a pull. Needs root, docker.io, docker-registry, busybox-static.
@@ -35,7 +36,8 @@ for k in 1 2 3 4; do
 done
 for k in 1 2 3 4; do
   setsid nsenter --net=/var/run/netns/vch$k dotnet "$state/vchost/vchost.dll" --Volunteer:BindAddress 10.201.$k.2 \
-    --Volunteer:DockerEndpoint "unix://$state/d$k.sock" --Volunteer:Seeds:0 10.201.1.2:7946 --Volunteer:DataDirectory "$state/h$k" --Volunteer:AdminTokens:0 "$token" >"$state/vchost$k.log" 2>&1 &
+    --Volunteer:DockerEndpoint "unix://$state/d$k.sock" --Volunteer:Seeds:0 10.201.1.2:7946 --Volunteer:DataDirectory "$state/h$k" --Volunteer:AdminTokens:0 "$token" --Volunteer:CpuShare 1 --Volunteer:MemoryMegabytes 4096 \
+    >"$state/vchost$k.log" 2>&1 &
   disown
 done
 for _ in $(seq 1 300); do
@@ -66,7 +68,10 @@ deploy_api() { # app → "ms engine"
 run_cli() { # name engine → ms
   local t0 t1
   t0=$(now)
-  docker -H "unix://$state/d$2.sock" run -d --name "$1" -m 16m --cpus 0.1 "$image" sleep 3600 >/dev/null
+  # the same container the daemon asks the engine for: limits, pids limit, capabilities, no-new-privileges
+  docker -H "unix://$state/d$2.sock" run -d --name "$1" -m 16m --memory-swap 16m --cpus 0.1 --pids-limit 256 \
+    --cap-drop ALL --cap-add CHOWN --cap-add SETUID --cap-add SETGID --cap-add NET_BIND_SERVICE --cap-add KILL \
+    --cap-add DAC_OVERRIDE --cap-add FOWNER --security-opt no-new-privileges --restart no "$image" sleep 3600 >/dev/null
   read -r t1 _ < <(wait_start " $1 ")
   echo "$(( (t1 - t0) / 1000000 ))"
 }
@@ -90,8 +95,13 @@ for i in $(seq 1 "$runs"); do
   fi
   api+=("$a") cli+=("$c")
   printf '%3d  %6d  %13d  %6s\n' "$i" "$a" "$c" "$k"
-  sleep 0.3
+  # untimed clean-up, so every pair meets the same, lightly loaded engines
+  curl -s -X DELETE -H "Authorization: Bearer $token" "http://10.201.1.2:7947/v1/apps/b$i" >/dev/null
+  docker -H "unix://$state/d${k%%/*}.sock" rm -f "d$i" >/dev/null
+  sleep 1
 done
 median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
 ma=$(median "${api[@]}") mc=$(median "${cli[@]}")
 echo "median: API deploy to container started ${ma} ms, docker run -d ${mc} ms, ratio $(awk -v a="$ma" -v c="$mc" 'BEGIN {printf "%.2f", a/c}') (goal <= 1.2)"
+diffs=(); for j in "${!api[@]}"; do diffs+=($(( api[j] - cli[j] ))); done
+echo "median paired difference (api - docker run): $(median "${diffs[@]}") ms over $runs pairs"

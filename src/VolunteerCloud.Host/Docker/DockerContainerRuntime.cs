@@ -32,6 +32,7 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _pulls = new(1, 1);
     private readonly Dictionary<string, long> _pulled = new(StringComparer.Ordinal); // images this daemon pulled → last use
+    private readonly HashSet<string> _present = new(StringComparer.Ordinal); // images seen on the engine
     private long _useClock;
     private ResourceAmount _allocated;
     private long _next;
@@ -215,7 +216,23 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
         {
             await EnsureImageAsync(spec.Image, cancellationToken).ConfigureAwait(false);
             var pulled = clock.Elapsed;
-            var created = await _client.Containers.CreateContainerAsync(CreateParameters(spec), cancellationToken).ConfigureAwait(false);
+            CreateContainerResponse created;
+            try
+            {
+                created = await _client.Containers.CreateContainerAsync(CreateParameters(spec), cancellationToken).ConfigureAwait(false);
+            }
+            catch (DockerApiException e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
+            {
+                // The image went away since this runtime last saw it (removed by hand): pull it again, once.
+                lock (_lock)
+                {
+                    _present.Remove(spec.Image);
+                }
+
+                await EnsureImageAsync(spec.Image, cancellationToken).ConfigureAwait(false);
+                created = await _client.Containers.CreateContainerAsync(CreateParameters(spec), cancellationToken).ConfigureAwait(false);
+            }
+
             var made = clock.Elapsed;
             dockerId = created.ID;
             bool stopRequested;
@@ -330,6 +347,15 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
 
     private async Task EnsureImageAsync(string image, CancellationToken cancellationToken)
     {
+        lock (_lock)
+        {
+            if (_present.Contains(image))
+            {
+                Touch(image); // seen on this engine already: no round trip (a create that finds it gone pulls again)
+                return;
+            }
+        }
+
         await _pulls.WaitAsync(cancellationToken).ConfigureAwait(false); // pulls one at a time, as the simulated engine
         try
         {
@@ -337,6 +363,11 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
             {
                 await _client.Images.InspectImageAsync(image, cancellationToken).ConfigureAwait(false);
                 Touch(image);
+                lock (_lock)
+                {
+                    _present.Add(image);
+                }
+
                 return;
             }
             catch (DockerImageNotFoundException)
@@ -348,6 +379,10 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
             await _client.Images.InspectImageAsync(image, cancellationToken).ConfigureAwait(false); // a failed pull reports itself only in the progress stream
             Touch(image, pulled: true);
             await KeepWithinDiskShareAsync(image, cancellationToken).ConfigureAwait(false);
+            lock (_lock)
+            {
+                _present.Add(image);
+            }
         }
         finally
         {
@@ -437,6 +472,7 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
                 lock (_lock)
                 {
                     _pulled.Remove(image);
+                    _present.Remove(image);
                     SavePulled();
                 }
 

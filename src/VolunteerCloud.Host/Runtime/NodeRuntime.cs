@@ -166,8 +166,8 @@ internal sealed partial class NodeRuntime : BackgroundService
         };
         var membership = _membership.Create(new MembershipSetup(self, metadata, seeds));
         var churn = new ProactiveChurnHandler(_options.RescheduleGrace, residualThresholdHours: 0); // moves replicas off hosts that announce they leave
-        // A real node acts on changes within milliseconds (the simulator's 200 ms batches many nodes' changes).
-        _node = new ControlPlaneNode(self, membership, _placement.Create(), churn, new ControlPlaneOptions { ReconcileDelay = TimeSpan.FromMilliseconds(10) });
+        // A real node acts on a change within milliseconds (the simulator's 200 ms batches many nodes' changes).
+        _node = new ControlPlaneNode(self, membership, _placement.Create(), churn, new ControlPlaneOptions { ReconcileDelay = TimeSpan.FromMilliseconds(2) });
         var seed = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
         _context = new HostNodeContext(self, _clock, new SplittableRandom(seed), _containers, _transport, _loggers.CreateLogger("VolunteerCloud.Node"), _meter, OnTimer);
         LogStarting(_logger, self.Value, Advertised, seeds.Count, capacity.ToString());
