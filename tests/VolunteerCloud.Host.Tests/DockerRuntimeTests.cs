@@ -196,6 +196,23 @@ public sealed class DockerRuntimeTests(Testbed testbed) : IAsyncLifetime
         Assert.Equal([Testbed.Image], await File.ReadAllLinesAsync(file)); // remembered as pulled by the daemon
     }
 
+    [TestbedFact]
+    public async Task A_read_only_root_file_system_is_enforced_by_the_engine()
+    {
+        Testbed.Require();
+        await using var runtime = await Start(new NodeId(15));
+        Assert.True(runtime.TryRun(new ContainerSpec(Testbed.Image, new ResourceAmount(0.1, 16L << 20))
+        {
+            Command = ["sh", "-c", "sleep 1; if echo x > /www/x; then exit 0; else exit 3; fi"],
+            ReadOnlyRootFilesystem = true,
+        }, out var id));
+        Assert.Equal(ContainerEventKind.Started, Next().Kind);
+        var inspect = await _client!.Containers.InspectContainerAsync((await _client.Containers.ListContainersAsync(new ContainersListParameters { All = true })).Single().ID);
+        Assert.True(inspect.HostConfig!.ReadonlyRootfs);
+        var exited = Next();
+        Assert.Equal((id, ContainerEventKind.Exited, 3), (exited.Container, exited.Kind, exited.ExitCode)); // the write failed
+    }
+
     private async Task<DockerContainerRuntime> Start(NodeId node, long diskBytes = long.MaxValue, string? stateFile = null)
     {
         var runtime = new DockerContainerRuntime(_client!, new DockerRuntimeOptions(node, Caps, 256, TimeSpan.FromSeconds(1), null, diskBytes, stateFile), _events.Add, NullLogger.Instance);

@@ -553,6 +553,7 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
                 PidsLimit = _options.PidsLimit,
                 PortBindings = bindings,
                 Privileged = false,
+                ReadonlyRootfs = spec.ReadOnlyRootFilesystem,
                 CapDrop = ["ALL"],
                 CapAdd = [.. DockerRuntimeOptions.Capabilities],
                 SecurityOpt = ["no-new-privileges"],

@@ -116,6 +116,9 @@ public sealed record AppSpec
     /// <summary>What to do when a replica exits. Default <see cref="RestartPolicy.Always"/>.</summary>
     public RestartPolicy Restart { get; init; } = RestartPolicy.Always;
 
+    /// <summary>Whether the container's root file system is mounted read-only (Compose <c>read_only</c>). Default false.</summary>
+    public bool ReadOnlyRootFilesystem { get; init; }
+
     /// <summary>
     /// Availability the app asks for (the probability that at least one replica runs), in (0, 1), or null. A
     /// replication churn handler derives the replica count from it (<c>x-volunteercloud.availability</c> in Compose).
@@ -138,6 +141,7 @@ public sealed record AppSpec
             Environment = Environment,
             Ports = Ports,
             HealthCheck = HealthCheck,
+            ReadOnlyRootFilesystem = ReadOnlyRootFilesystem,
             Labels = ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, [
                 new KeyValuePair<string, string>("volunteercloud.app", Name),
                 new KeyValuePair<string, string>("volunteercloud.replica", replicaId),
@@ -150,7 +154,7 @@ public sealed record AppSpec
         other is not null && Name == other.Name && Image == other.Image && Command.SequenceEqual(other.Command) &&
         Environment.SequenceEqual(other.Environment) && Ports.SequenceEqual(other.Ports) && Replicas == other.Replicas &&
         Limits == other.Limits && Equals(HealthCheck, other.HealthCheck) && Restart == other.Restart &&
-        AvailabilityTarget == other.AvailabilityTarget;
+        AvailabilityTarget == other.AvailabilityTarget && ReadOnlyRootFilesystem == other.ReadOnlyRootFilesystem;
 
     /// <inheritdoc />
     public override int GetHashCode() => StringComparer.Ordinal.GetHashCode(Name) ^ StringComparer.Ordinal.GetHashCode(Image) ^ Replicas;

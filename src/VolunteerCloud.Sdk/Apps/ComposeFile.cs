@@ -186,6 +186,7 @@ public static class ComposeFile
             var replicas = 1;
             var limits = AppSpec.DefaultLimits;
             double? availability = null;
+            var readOnly = false;
             foreach (var (key, value) in Entries(map, path))
             {
                 var at = $"{path}.{key}";
@@ -218,6 +219,14 @@ public static class ComposeFile
                         break;
                     case "deploy":
                         (replicas, limits) = Deploy(value, at, replicas, limits);
+                        break;
+                    case "read_only":
+                        readOnly = Scalar(value, at) switch
+                        {
+                            "true" => true,
+                            "false" => false,
+                            var other => throw Error(value, at, $"'{other}' is not true or false"),
+                        };
                         break;
                     case "x-volunteercloud":
                         foreach (var (xKey, xValue) in Entries(Mapping(value, at), at))
@@ -260,6 +269,7 @@ public static class ComposeFile
                     HealthCheck = health,
                     Restart = restart,
                     Replicas = replicas,
+                    ReadOnlyRootFilesystem = readOnly,
                     Limits = limits,
                     AvailabilityTarget = availability,
                 };

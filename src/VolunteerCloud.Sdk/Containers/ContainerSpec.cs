@@ -48,6 +48,9 @@ public sealed record ContainerSpec
     /// counts as started only once a check passes, and a container turning unhealthy is stopped and reported exited.
     /// </summary>
     public Apps.HealthCheckSpec? HealthCheck { get; init; }
+
+    /// <summary>Whether the root file system is mounted read-only.</summary>
+    public bool ReadOnlyRootFilesystem { get; init; }
 }
 
 /// <summary>A container port published on the host.</summary>

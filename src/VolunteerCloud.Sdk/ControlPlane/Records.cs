@@ -134,6 +134,7 @@ public static class AppSpecCodec
             writer.WriteTimeSpan(health.StartPeriod);
         }
 
+        writer.WriteBoolean(spec.ReadOnlyRootFilesystem);
         return writer.WrittenSpan.ToArray();
     }
 
@@ -191,6 +192,7 @@ public static class AppSpecCodec
                 };
             }
 
+            var readOnly = reader.ReadBoolean();
             reader.EnsureEnd();
             return new AppSpec(name, image)
             {
@@ -202,6 +204,7 @@ public static class AppSpecCodec
                 Restart = (RestartPolicy)restart,
                 AvailabilityTarget = target,
                 HealthCheck = health,
+                ReadOnlyRootFilesystem = readOnly,
             };
         }
         catch (ArgumentException e)

@@ -87,6 +87,7 @@ public sealed class ComposeFileTests
         { "services:\n  web:\n    image: a\n    volumes:\n      - /:/host\n", 4, "services.web.volumes: not supported: volunteers' machines are never mounted" },
         { "services:\n  web:\n    build: .\n", 3, "services.web.build: not supported: VolunteerCloud runs images only" },
         { "services:\n  web:\n    image: a\n    privileged: true\n", 4, "services.web.privileged: not supported" },
+        { "services:\n  web:\n    image: a\n    read_only: maybe\n", 4, "services.web.read_only: 'maybe' is not true or false" },
         { "services:\n  web:\n    image: a\n    stdin_open: true\n", 4, "services.web.stdin_open: not supported by VolunteerCloud" },
         { "services:\n  web:\n    image: a\n    deploy:\n      placement: {}\n", 5, "services.web.deploy.placement: not supported" },
         { "services:\n  web:\n    image: a\n    deploy:\n      resources:\n        reservations: {}\n", 6, "services.web.deploy.resources.reservations: not supported" },
@@ -163,9 +164,13 @@ public sealed class AppSpecCodecTests
                 ports: ["8080:80", "53/udp"]
                 healthcheck: { test: ["CMD", "true"], interval: 5s, retries: 2 }
                 restart: unless-stopped
+                read_only: true
                 deploy: { replicas: 4, resources: { limits: { cpus: "1.5", memory: 1g } } }
                 x-volunteercloud: { availability: 0.99 }
             """)).Single();
+        Assert.True(spec.ReadOnlyRootFilesystem);
+        Assert.True(spec.ToContainerSpec("web/0.1").ReadOnlyRootFilesystem);
+        Assert.NotEqual(spec, spec with { ReadOnlyRootFilesystem = false });
         var decoded = VolunteerCloud.ControlPlane.AppSpecCodec.Decode(VolunteerCloud.ControlPlane.AppSpecCodec.Encode(spec));
         Assert.Equal(spec, decoded);
         Assert.Equal(spec.HealthCheck, decoded.HealthCheck);
