@@ -338,6 +338,7 @@ public sealed class ReplicatedState
         // The newest updates first (they have the most pushes left), within one datagram's budget.
         var batch = new List<StateEntry>();
         var bytes = 8;
+        var visited = _rumorOrder.Count;
         for (var i = _rumorOrder.Count - 1; i >= 0; i--)
         {
             var key = _rumorOrder[i];
@@ -353,9 +354,25 @@ public sealed class ReplicatedState
             batch.Add(entry);
             bytes += entry.EncodedLength;
             _rumors[key]--;
+            visited = i;
         }
 
-        _rumorOrder.RemoveAll(key => _rumors[key] <= 0 && _rumors.Remove(key));
+        // Only the rumors just pushed can have run out: compact the tail they occupy, not the whole list.
+        var write = visited;
+        for (var read = visited; read < _rumorOrder.Count; read++)
+        {
+            var key = _rumorOrder[read];
+            if (_rumors[key] <= 0)
+            {
+                _rumors.Remove(key);
+            }
+            else
+            {
+                _rumorOrder[write++] = key;
+            }
+        }
+
+        _rumorOrder.RemoveRange(write, _rumorOrder.Count - write);
         var message = new StateEntries(batch.ToArray());
         var sentTo = new HashSet<NodeId>();
         for (var attempt = 0; attempt < _options.GossipFanout * 3 && sentTo.Count < _options.GossipFanout; attempt++)
