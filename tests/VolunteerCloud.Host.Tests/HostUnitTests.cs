@@ -75,7 +75,7 @@ public sealed class HostUnitTests
     public async Task Peers_learn_each_other_by_hello_and_carry_small_datagrams_by_UDP_and_large_ones_by_TCP()
     {
         await using var a = new PeerTransport(new NodeId(11), new IPEndPoint(IPAddress.Loopback, 0), 1_400, NullLogger.Instance);
-        var bPort = FreePort();
+        var bPort = Loopback.FreePort();
         await using var b = new PeerTransport(new NodeId(22), new IPEndPoint(IPAddress.Loopback, bPort), 1_400, NullLogger.Instance);
         var atB = new BlockingCollection<(NodeId, byte[])>();
         var atA = new BlockingCollection<(NodeId, byte[])>();
@@ -105,7 +105,7 @@ public sealed class HostUnitTests
     [Fact]
     public async Task Frames_without_the_header_are_dropped_and_counted()
     {
-        var port = FreePort();
+        var port = Loopback.FreePort();
         await using var b = new PeerTransport(new NodeId(22), new IPEndPoint(IPAddress.Loopback, port), 1_400, NullLogger.Instance);
         var delivered = 0;
         b.Start((_, _) => Interlocked.Increment(ref delivered));
@@ -124,12 +124,4 @@ public sealed class HostUnitTests
 
     private static (NodeId, byte[]) Take(BlockingCollection<(NodeId, byte[])> queue) =>
         queue.TryTake(out var item, TimeSpan.FromSeconds(10)) ? item : throw new TimeoutException("nothing arrived");
-
-    private static int FreePort()
-    {
-        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        var udpPort = ((IPEndPoint)socket.LocalEndPoint!).Port;
-        return udpPort;
-    }
 }

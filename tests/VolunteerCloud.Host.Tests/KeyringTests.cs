@@ -66,7 +66,7 @@ public sealed class KeyringTests
     public async Task Peers_with_the_key_talk_and_replayed_stale_plaintext_and_foreign_frames_are_dropped_and_counted()
     {
         var clock = TimeProvider.System;
-        var bPort = FreePort();
+        var bPort = Loopback.FreePort();
         await using var a = new PeerTransport(new NodeId(11), new IPEndPoint(IPAddress.Loopback, 0), 1_400, NullLogger.Instance, new Keyring([K1]), clock);
         await using var b = new PeerTransport(new NodeId(22), new IPEndPoint(IPAddress.Loopback, bPort), 1_400, NullLogger.Instance, new Keyring([K1]), clock);
         await using var stranger = new PeerTransport(new NodeId(33), new IPEndPoint(IPAddress.Loopback, 0), 1_400, NullLogger.Instance, new Keyring([K2]), clock);
@@ -110,12 +110,5 @@ public sealed class KeyringTests
         Assert.Equal((1, 1, 1), (Interlocked.Read(ref b.DroppedReplayed), Interlocked.Read(ref b.DroppedStale), Interlocked.Read(ref b.DroppedPlaintext)));
         Assert.True(Interlocked.Read(ref b.DroppedUnknownKey) >= 1); // the stranger's hellos
         Assert.Empty(atB);
-    }
-
-    private static int FreePort()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
     }
 }

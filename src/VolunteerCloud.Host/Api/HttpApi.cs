@@ -259,24 +259,8 @@ internal static class HttpApi
         }).WithName("Leave");
     }
 
-    /// <summary>Parses 90, 90s, 5m, 1h, 250ms.</summary>
-    public static bool TryParseDuration(string text, out TimeSpan duration)
-    {
-        duration = default;
-        text = text.Trim();
-        var (number, unit) = text.EndsWith("ms", StringComparison.Ordinal) ? (text[..^2], 0.001)
-            : text.EndsWith('s') ? (text[..^1], 1.0)
-            : text.EndsWith('m') ? (text[..^1], 60.0)
-            : text.EndsWith('h') ? (text[..^1], 3600.0)
-            : (text, 1.0);
-        if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !(value >= 0) || value * unit > TimeSpan.MaxValue.TotalSeconds / 2)
-        {
-            return false;
-        }
-
-        duration = TimeSpan.FromSeconds(value * unit);
-        return true;
-    }
+    /// <summary>Parses 90, 90s, 5m, 1h, 250ms, 1h30m (the Compose notation, <see cref="Units.TryParseDuration"/>).</summary>
+    public static bool TryParseDuration(string text, out TimeSpan duration) => Units.TryParseDuration(text, allowDays: false, out duration);
 
     private static string Hex(uint id) => id.ToString("x8", CultureInfo.InvariantCulture);
 

@@ -219,7 +219,7 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
             CreateContainerResponse created;
             try
             {
-                created = await _client.Containers.CreateContainerAsync(CreateParameters(spec), cancellationToken).ConfigureAwait(false);
+                created = await _client.Containers.CreateContainerAsync(CreateParameters(spec, id), cancellationToken).ConfigureAwait(false);
             }
             catch (DockerApiException e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
             {
@@ -230,7 +230,7 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
                 }
 
                 await EnsureImageAsync(spec.Image, cancellationToken).ConfigureAwait(false);
-                created = await _client.Containers.CreateContainerAsync(CreateParameters(spec), cancellationToken).ConfigureAwait(false);
+                created = await _client.Containers.CreateContainerAsync(CreateParameters(spec, id), cancellationToken).ConfigureAwait(false);
             }
 
             var made = clock.Elapsed;
@@ -517,7 +517,7 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
         return colon > image.LastIndexOf('/') ? (image[..colon], image[(colon + 1)..]) : (image, "latest");
     }
 
-    private CreateContainerParameters CreateParameters(ContainerSpec spec)
+    private CreateContainerParameters CreateParameters(ContainerSpec spec, ContainerId id)
     {
         var labels = new Dictionary<string, string>(spec.Labels, StringComparer.Ordinal) { [NodeLabel] = _options.Node.Value.ToString(CultureInfo.InvariantCulture) };
         var exposed = new Dictionary<string, EmptyStruct>(StringComparer.Ordinal);
@@ -532,7 +532,7 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
         return new CreateContainerParameters
         {
             Image = spec.Image,
-            Name = ContainerName(spec),
+            Name = ContainerName(spec, id),
             Cmd = spec.Command.Count > 0 ? [.. spec.Command] : null!,
             Env = [.. spec.Environment.Select(e => e.Key + "=" + e.Value)],
             Labels = labels,
@@ -563,7 +563,7 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
         };
     }
 
-    private string ContainerName(ContainerSpec spec)
+    private string ContainerName(ContainerSpec spec, ContainerId id)
     {
         var replica = spec.Labels.GetValueOrDefault("volunteercloud.replica", "replica");
         var name = new StringBuilder("vc-").Append(_options.Node.Value.ToString(CultureInfo.InvariantCulture)).Append('-');
@@ -572,7 +572,7 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
             name.Append(char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-' ? c : '_');
         }
 
-        return name.Append('-').Append(Interlocked.Increment(ref _next).ToString(CultureInfo.InvariantCulture)).ToString();
+        return name.Append('-').Append(id.Value.ToString(CultureInfo.InvariantCulture)).ToString(); // the runtime's id: unique, and no second counter
     }
 
     private async Task StopAsync(ContainerId id, string dockerId, CancellationToken cancellationToken, string reason = "stopped")

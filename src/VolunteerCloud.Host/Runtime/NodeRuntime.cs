@@ -214,13 +214,13 @@ internal sealed partial class NodeRuntime : BackgroundService
     /// <summary>Announces that this host leaves (now or after <paramref name="delay"/>), then drains and leaves: the owner reclaims the machine.</summary>
     public async Task DrainAsync(CancellationToken cancellationToken, TimeSpan? delay = null)
     {
+        // Announced at once, so the stewards start replacements during any delay the owner gave.
+        await InvokeAsync((node, context) => { node.AnnounceLeaving(context); Leaving = true; return true; }, cancellationToken).ConfigureAwait(false);
         if (delay is { } wait && wait > TimeSpan.Zero)
         {
-            await InvokeAsync((node, context) => { node.AnnounceLeaving(context); Leaving = true; return true; }, cancellationToken).ConfigureAwait(false);
             await Task.Delay(wait, _clock, cancellationToken).ConfigureAwait(false);
         }
 
-        await InvokeAsync((node, context) => { node.AnnounceLeaving(context); Leaving = true; return true; }, cancellationToken).ConfigureAwait(false);
         LogLeaving(_logger, _options.LeaveDrainTimeout);
         var deadline = _clock.GetUtcNow() + _options.LeaveDrainTimeout;
         while (_clock.GetUtcNow() < deadline)
