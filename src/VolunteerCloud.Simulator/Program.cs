@@ -7,6 +7,7 @@ root.Subcommands.Add(MembershipCommands.Create());
 root.Subcommands.Add(PlacementCommands.Create());
 root.Subcommands.Add(AppsCommands.Create());
 root.Subcommands.Add(RunCommand.Create());
+root.Subcommands.Add(ChaosCommand.Create());
 foreach (var command in ChurnCommands.Create())
 {
     root.Subcommands.Add(command);

@@ -25,6 +25,7 @@ public sealed class Simulation : IDisposable
     private readonly SlotTable<Action<NodeContext>> _commands = new();
     private readonly SlotTable<Action<INode, NodeContext>> _inputs = new();
     private readonly SlotTable<VirtualTimer> _providerTimers = new();
+    private readonly Dictionary<int, long> _clockOffsets = [];
     private NodeSlot[] _slots;
     private int _nodeCount;
     private long _now;
@@ -184,6 +185,37 @@ public sealed class Simulation : IDisposable
         slot.Node = replacement;
         _queue.Push(_now, 0, node.Value, SimEvent.MakeMeta(EventKind.Start, slot.Epoch));
     }
+
+    /// <summary>
+    /// Sets a node's wall clock wrong: its <see cref="TimeProvider.GetUtcNow"/> reads the true time plus
+    /// <paramref name="offset"/> (negative: behind), as a volunteer machine without NTP, or one whose clock an NTP step
+    /// moves while it runs. Timers and elapsed time (<see cref="TimeProvider.GetTimestamp"/>) are not affected: they
+    /// come from a monotonic clock. The offset survives crashes and restarts (it belongs to the machine).
+    /// <see cref="TimeSpan.Zero"/> sets the clock right again.
+    /// </summary>
+    public void SetClockOffset(NodeId node, TimeSpan offset)
+    {
+        CheckNode(node, nameof(node));
+        if (offset == TimeSpan.Zero)
+        {
+            _clockOffsets.Remove(node.Value);
+        }
+        else
+        {
+            _clockOffsets[node.Value] = offset.Ticks;
+        }
+    }
+
+    /// <summary>A node's wall-clock offset (<see cref="SetClockOffset"/>); zero unless set.</summary>
+    public TimeSpan ClockOffsetOf(NodeId node)
+    {
+        CheckNode(node, nameof(node));
+        return TimeSpan.FromTicks(_clockOffsets.GetValueOrDefault(node.Value));
+    }
+
+    internal bool HasClockOffsets => _clockOffsets.Count > 0;
+
+    internal long ClockOffsetTicks(int node) => _clockOffsets.GetValueOrDefault(node);
 
     /// <summary>Runs <paramref name="action"/> in the simulation loop after <paramref name="delay"/> of virtual time.</summary>
     public void Schedule(TimeSpan delay, Action action)

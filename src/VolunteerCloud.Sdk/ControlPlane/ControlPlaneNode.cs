@@ -234,6 +234,11 @@ public sealed class ControlPlaneNode : INode
         if (containerEvent.Kind == ContainerEventKind.Started)
         {
             _local[replica] = _local[replica] with { Running = true };
+            if (IsRemoved(replica.App))
+            {
+                context.Containers.Stop(containerEvent.Container); // removed while it was starting
+                return;
+            }
         }
         else
         {
@@ -330,7 +335,7 @@ public sealed class ControlPlaneNode : INode
             return;
         }
 
-        if (_local.Keys.Any(r => r.App == replica.App))
+        if (_local.Keys.Any(r => r.App == replica.App) || IsRemoved(replica.App))
         {
             Counters.StartsRefused++; // never two copies of one app on one host
             return;
@@ -367,6 +372,10 @@ public sealed class ControlPlaneNode : INode
             if (entry.Deleted)
             {
                 _apps.Remove(name);
+                if (_context is { } here)
+                {
+                    StopLocalCopies(here, name);
+                }
             }
             else
             {
@@ -865,6 +874,26 @@ public sealed class ControlPlaneNode : INode
         {
             context.Send(copy.Host, new StopReplica(copy.Replica));
             Counters.CommandsSent++;
+        }
+    }
+
+    /// <summary>Whether the desired state holds the app's tombstone (removed, not deployed again since).</summary>
+    private bool IsRemoved(string app) => _state.TryGet(AppPrefix + app, out var entry) && entry.Deleted;
+
+    /// <summary>
+    /// A removed app's copies here stop as soon as this node learns of the removal, whoever stewards the app: a copy
+    /// the steward never heard of (started on a host cut off by a partition, or by a start command that crossed
+    /// the removal) would otherwise run on after the steward has dropped the app. The tombstone reaches every node.
+    /// </summary>
+    private void StopLocalCopies(NodeContext context, string app)
+    {
+        foreach (var (replica, copy) in _local)
+        {
+            if (replica.App == app)
+            {
+                Counters.StopsRequested++;
+                context.Containers.Stop(copy.Container);
+            }
         }
     }
 

@@ -258,11 +258,11 @@ public sealed class ReplicatedState
             {
                 pull.Add(stamp.Key);
             }
-            else if (mine.Supersedes(stamp.Version, stamp.Writer))
+            else if (mine.Supersedes(stamp))
             {
                 push.Add(mine);
             }
-            else if (mine.Version != stamp.Version || mine.Writer != stamp.Writer)
+            else if (mine.Stamp != stamp)
             {
                 pull.Add(stamp.Key);
             }
@@ -289,7 +289,7 @@ public sealed class ReplicatedState
         var bytes = 8;
         foreach (var entry in _entries.Values)
         {
-            var size = WireLength.Text(entry.Key) + WireLength.VarInt(entry.Version) + WireLength.NodeId(entry.Writer);
+            var size = WireLength.Text(entry.Key) + WireLength.VarInt(entry.Version) + WireLength.NodeId(entry.Writer) + sizeof(ulong);
             if (bytes + size > _options.SyncBudgetBytes && stamps.Count > 0)
             {
                 Send(context, to, new StateSummary(stamps.ToArray()), bytes);
@@ -297,7 +297,7 @@ public sealed class ReplicatedState
                 bytes = 8;
             }
 
-            stamps.Add(new StateStamp(entry.Key, entry.Version, entry.Writer));
+            stamps.Add(entry.Stamp);
             bytes += size;
         }
 
@@ -420,5 +420,5 @@ public sealed class ReplicatedState
     }
 
     private static ulong StampHash(in StateEntry entry) =>
-        SplitMix64.Mix64(Placement.Rendezvous.Key(entry.Key) ^ SplitMix64.Mix64((ulong)entry.Version ^ ((ulong)(uint)entry.Writer.Value << 40) ^ (entry.Deleted ? 1UL << 63 : 0)));
+        SplitMix64.Mix64(Placement.Rendezvous.Key(entry.Key) ^ SplitMix64.Mix64((ulong)entry.Version ^ ((ulong)(uint)entry.Writer.Value << 40) ^ (entry.Deleted ? 1UL << 63 : 0)) ^ entry.ValueHash);
 }

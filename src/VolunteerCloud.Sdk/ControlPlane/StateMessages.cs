@@ -1,3 +1,4 @@
+using System.IO.Hashing;
 using VolunteerCloud.Wire;
 
 namespace VolunteerCloud.ControlPlane;
@@ -17,11 +18,24 @@ public readonly record struct StateEntry(string Key, long Version, NodeId Writer
     /// <summary>The most bytes a value may have (64 KiB).</summary>
     public const int MaxValueBytes = 64 * 1024;
 
-    /// <summary>Whether this entry's stamp beats <paramref name="other"/>'s.</summary>
-    public bool Supersedes(in StateEntry other) => Supersedes(other.Version, other.Writer);
+    /// <summary>
+    /// A hash of the value (and whether it is a tombstone): the last tie-breaker. Two incarnations of one node can
+    /// write different values under the same (version, writer) — a restarted node does not know what its last life
+    /// wrote, and a clock stepped back gives it the same wall-clock version again. Without a tie-breaker on the
+    /// value, neither would ever replace the other and the nodes holding them would disagree for good.
+    /// </summary>
+    public ulong ValueHash => XxHash64.HashToUInt64(Value.Span, Deleted ? 1 : 0);
 
-    /// <summary>Whether this entry's stamp beats (version, writer).</summary>
-    public bool Supersedes(long version, NodeId writer) => Version > version || (Version == version && Writer.Value > writer.Value);
+    /// <summary>Whether this entry's stamp beats <paramref name="other"/>'s.</summary>
+    public bool Supersedes(in StateEntry other) =>
+        Version > other.Version || (Version == other.Version && (Writer.Value > other.Writer.Value || (Writer == other.Writer && ValueHash > other.ValueHash)));
+
+    /// <summary>Whether this entry's stamp beats <paramref name="stamp"/>.</summary>
+    public bool Supersedes(in StateStamp stamp) =>
+        Version > stamp.Version || (Version == stamp.Version && (Writer.Value > stamp.Writer.Value || (Writer == stamp.Writer && ValueHash > stamp.ValueHash)));
+
+    /// <summary>This entry's stamp.</summary>
+    public StateStamp Stamp => new(Key, Version, Writer, ValueHash);
 
     /// <summary>Encoded size.</summary>
     public int EncodedLength => WireLength.Text(Key) + WireLength.VarInt(Version) + WireLength.NodeId(Writer) + 1 + WireLength.VarUInt((uint)Value.Length) + Value.Length;
@@ -88,7 +102,8 @@ public readonly record struct StateEntry(string Key, long Version, NodeId Writer
 /// <param name="Key">The key.</param>
 /// <param name="Version">Its version.</param>
 /// <param name="Writer">Its writer.</param>
-public readonly record struct StateStamp(string Key, long Version, NodeId Writer);
+/// <param name="ValueHash">The value's hash (<see cref="StateEntry.ValueHash"/>), the last tie-breaker.</param>
+public readonly record struct StateStamp(string Key, long Version, NodeId Writer, ulong ValueHash);
 
 /// <summary>Entries, pushed by gossip or sent in answer to a summary or a pull. Type 64.</summary>
 /// <param name="Entries">The entries.</param>
@@ -160,17 +175,18 @@ public readonly record struct StateSummary(WireList<StateStamp> Stamps) : IWireM
             writer.WriteString(stamp.Key);
             writer.WriteVarInt64(stamp.Version);
             writer.WriteNodeId(stamp.Writer);
+            writer.WriteUInt64(stamp.ValueHash);
         }
     }
 
     /// <inheritdoc />
     public static StateSummary Read(ref WireReader reader)
     {
-        var count = reader.ReadCount(StateEntries.MaxEntries, minimumElementBytes: 3);
+        var count = reader.ReadCount(StateEntries.MaxEntries, minimumElementBytes: 11);
         var stamps = new StateStamp[count];
         for (var i = 0; i < count; i++)
         {
-            stamps[i] = new StateStamp(reader.ReadString(), reader.ReadVarInt64(), reader.ReadNodeId());
+            stamps[i] = new StateStamp(reader.ReadString(), reader.ReadVarInt64(), reader.ReadNodeId(), reader.ReadUInt64());
         }
 
         return new StateSummary(stamps);

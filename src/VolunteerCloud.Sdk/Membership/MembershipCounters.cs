@@ -24,6 +24,9 @@ public sealed class MembershipCounters
     /// <summary>Full-state exchanges this node started.</summary>
     public long PushPullsStarted { get; internal set; }
 
+    /// <summary>Full-state exchanges this node started with a member it had declared dead and forgotten (SWIM's reconnect).</summary>
+    public long ReconnectsAttempted { get; internal set; }
+
     /// <summary>Members this node told that it holds them dead or left while others announce them alive (SWIM).</summary>
     public long StaleNotices { get; internal set; }
 

@@ -15,6 +15,7 @@ internal sealed class SimulationNodeContext : NodeContext
     private readonly Simulation _simulation;
     private readonly NodeRandomSource _random;
     private readonly NodeLogger _logger;
+    private readonly SkewedTimeProvider _skewed;
     private readonly byte[] _sendBuffer = new byte[WireFormat.MaxDatagramBytes];
     private int _current = -1;
 
@@ -23,11 +24,12 @@ internal sealed class SimulationNodeContext : NodeContext
         _simulation = simulation;
         _random = new NodeRandomSource(simulation);
         _logger = new NodeLogger(simulation, this, logger);
+        _skewed = new SkewedTimeProvider(simulation, this);
     }
 
     public override NodeId Self => new(_current);
 
-    public override TimeProvider TimeProvider => _simulation.TimeProvider;
+    public override TimeProvider TimeProvider => _simulation.HasClockOffsets ? _skewed : _simulation.TimeProvider;
 
     public override RandomSource Random => _random;
 
@@ -52,6 +54,22 @@ internal sealed class SimulationNodeContext : NodeContext
 
     protected override void SendEncoded(NodeId to, MessageType type, ReadOnlySpan<byte> datagram) =>
         _simulation.SendMessage(_current, to, type, datagram);
+
+    /// <summary>The virtual clock as the current node reads it: its wall clock off by its offset, its monotonic clock true.</summary>
+    private sealed class SkewedTimeProvider(Simulation simulation, SimulationNodeContext context) : TimeProvider
+    {
+        public override TimeZoneInfo LocalTimeZone => TimeZoneInfo.Utc;
+
+        public override long TimestampFrequency => simulation.TimeProvider.TimestampFrequency;
+
+        public override DateTimeOffset GetUtcNow() =>
+            simulation.TimeProvider.GetUtcNow().AddTicks(simulation.ClockOffsetTicks(context._current));
+
+        public override long GetTimestamp() => simulation.TimeProvider.GetTimestamp();
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
+            simulation.TimeProvider.CreateTimer(callback, state, dueTime, period);
+    }
 
     /// <summary>The current node's stream: exactly <c>SplittableRandom.ForStream(seed, node)</c>, with 8 bytes of state per node.</summary>
     private sealed class NodeRandomSource(Simulation simulation) : RandomSource

@@ -108,6 +108,32 @@ public sealed class LifeguardTests
         Assert.All(cluster.Live, n => Assert.Contains(cluster.Changes, c => c.Observer == n && c.Change.Node == victim && c.Change.Removed));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void The_two_sides_of_a_long_partition_find_each_other_again_by_reconnecting_to_forgotten_members(bool reconnect)
+    {
+        var options = new SwimOptions { ReconnectTimeout = reconnect ? TimeSpan.FromHours(24) : TimeSpan.Zero };
+        using var cluster = Settled(options);
+        var left = Enumerable.Range(0, 5).Select(i => new NodeId(i)).ToArray();
+        cluster.Simulation.Network.Partition(left);
+        cluster.RunFor(TimeSpan.FromMinutes(3)); // declared dead (suspicion ≈ 4 s) and forgotten (30 s later) on both sides
+        Assert.All(left, n => Assert.False(cluster[n].View.TryGetMember(new NodeId(9), out _)));
+        Assert.All(Enumerable.Range(5, 5), n => Assert.False(cluster[new NodeId(n)].View.TryGetMember(First, out _)));
+
+        cluster.Simulation.Network.Heal();
+        cluster.RunFor(TimeSpan.FromMinutes(3)); // a reconnect every 30 s with probability failed ÷ alive = 1/2
+        if (reconnect)
+        {
+            Assert.Null(cluster.Disagreement());
+            Assert.True(cluster.Live.Sum(n => cluster[n].Counters.ReconnectsAttempted) > 0);
+        }
+        else
+        {
+            Assert.NotNull(cluster.Disagreement()); // memberlist alone: each side has forgotten the other for good
+        }
+    }
+
     [Fact]
     public void A_malformed_message_is_counted_and_dropped()
     {

@@ -18,6 +18,44 @@ public sealed class VirtualTimeProviderTests
     }
 
     [Fact]
+    public void A_node_with_a_clock_offset_reads_a_wrong_wall_clock_but_true_elapsed_time_and_timers()
+    {
+        using var simulation = new Simulation(new SimulationOptions { StartTime = Start });
+        var skewed = new ClockReader();
+        var right = new ClockReader();
+        simulation.AddNode(skewed);
+        simulation.AddNode(right);
+        simulation.SetClockOffset(new NodeId(0), TimeSpan.FromHours(-2));
+
+        simulation.RunFor(TimeSpan.FromSeconds(10));
+        simulation.SetClockOffset(new NodeId(0), TimeSpan.FromMinutes(30)); // an NTP step, while it runs
+        simulation.RunFor(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(TimeSpan.FromMinutes(30), simulation.ClockOffsetOf(new NodeId(0)));
+        Assert.Equal([Start.AddSeconds(1).AddHours(-2), Start.AddSeconds(11).AddMinutes(30)], [skewed.Readings[0].Wall, skewed.Readings[10].Wall]);
+        Assert.Equal([Start.AddSeconds(1), Start.AddSeconds(11)], [right.Readings[0].Wall, right.Readings[10].Wall]);
+        Assert.Equal(right.Readings.Select(r => r.Elapsed), skewed.Readings.Select(r => r.Elapsed)); // timers and elapsed time untouched
+        Assert.Equal(Start.AddSeconds(20), simulation.TimeProvider.GetUtcNow()); // outside any node: the true time
+    }
+
+    private sealed class ClockReader : INode
+    {
+        public List<(DateTimeOffset Wall, TimeSpan Elapsed)> Readings { get; } = [];
+
+        public void OnStart(NodeContext context) => context.SetTimer(TimeSpan.FromSeconds(1), new TimerTag(1));
+
+        public void OnMessage(NodeContext context, NodeId from, VolunteerCloud.Wire.InboundMessage message)
+        {
+        }
+
+        public void OnTimer(NodeContext context, TimerTag tag)
+        {
+            Readings.Add((context.TimeProvider.GetUtcNow(), context.TimeProvider.GetElapsedTime(0)));
+            context.SetTimer(TimeSpan.FromSeconds(1), new TimerTag(1));
+        }
+    }
+
+    [Fact]
     public void Timers_become_events_that_run_in_the_loop_at_virtual_times()
     {
         using var simulation = new Simulation(new SimulationOptions());

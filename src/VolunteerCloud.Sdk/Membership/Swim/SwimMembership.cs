@@ -28,6 +28,7 @@ internal sealed class SwimMembership : IMembershipProtocol
     private const int PushPullTickKind = 105;
     private const int RelayExpiryKind = 106;
     private const int JoinRetryKind = 107;
+    private const int ReconnectKind = 108;
 
     // Envelope (version byte, type) and a list count of up to two bytes.
     private const int EnvelopeAndCountBytes = 4;
@@ -44,6 +45,8 @@ internal sealed class SwimMembership : IMembershipProtocol
     private readonly Dictionary<int, Suspicion> _suspicions = [];
     private readonly Dictionary<uint, Relay> _relays = [];
     private readonly Dictionary<NodeId, uint> _staleNotices = [];
+    private List<(NodeId Id, long ForgottenAt)>? _failed; // forgotten dead members to reconnect to (created on the first)
+    private bool _reconnectArmed;
     private readonly int[] _peerScratch;
     private int[] _probeOrder = new int[16];
     private int _probeCount;
@@ -222,6 +225,9 @@ internal sealed class SwimMembership : IMembershipProtocol
             case RelayExpiryKind:
                 OnRelayExpiry(context, (uint)tag.Argument);
                 return true;
+            case ReconnectKind:
+                Reconnect(context);
+                return true;
             case JoinRetryKind:
                 context.SetTimer(_options.JoinRetryInterval, new TimerTag(JoinRetryKind));
                 if (!KnowsAnotherLiveMember())
@@ -318,6 +324,16 @@ internal sealed class SwimMembership : IMembershipProtocol
                 var forgotten = _members.MemberAt(slot);
                 _staleNotices.Remove(forgotten.Id);
                 _members.Remove(slot);
+                if (forgotten.State == MemberState.Dead && _options.ReconnectTimeout > TimeSpan.Zero)
+                {
+                    (_failed ??= []).Add((forgotten.Id, now));
+                    if (!_reconnectArmed)
+                    {
+                        context.SetTimer(_options.ReconnectInterval, new TimerTag(ReconnectKind));
+                        _reconnectArmed = true;
+                    }
+                }
+
                 _version++;
                 Changed?.Invoke(this, new MembershipChange(forgotten.Id, forgotten.State, forgotten.State, forgotten.Incarnation, _version, Removed: true));
                 continue;
@@ -750,6 +766,37 @@ internal sealed class SwimMembership : IMembershipProtocol
             {
                 SendState(context, seed, join: true, reply: false);
             }
+        }
+    }
+
+    /// <summary>
+    /// Serf's reconnect: with probability failed ÷ alive, a push-pull with one random forgotten dead member. If it
+    /// is alive (the partition healed), the exchange merges the two sides' views: each learns the other's members,
+    /// and a member told it is dead refutes with a new incarnation.
+    /// </summary>
+    private void Reconnect(NodeContext context)
+    {
+        _reconnectArmed = false;
+        var failed = _failed!;
+        var now = Now(context);
+        failed.RemoveAll(f => now - f.ForgottenAt > _options.ReconnectTimeout.Ticks || _members.TryFind(f.Id, out _));
+        if (failed.Count == 0 || _leaving)
+        {
+            return;
+        }
+
+        context.SetTimer(_options.ReconnectInterval, new TimerTag(ReconnectKind));
+        _reconnectArmed = true;
+        var alive = 0;
+        for (var slot = 0; slot < _members.SlotCount; slot++)
+        {
+            alive += !_members.IsFree(slot) && _members.StateOf(slot) == MemberState.Alive ? 1 : 0;
+        }
+
+        if (context.Random.NextDouble() * alive <= failed.Count)
+        {
+            Counters.ReconnectsAttempted++;
+            SendState(context, failed[context.Random.NextInt32(failed.Count)].Id, join: false, reply: false);
         }
     }
 

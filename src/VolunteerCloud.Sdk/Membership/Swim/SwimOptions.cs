@@ -46,6 +46,17 @@ public sealed class SwimOptions : ISelfValidatingOptions
     public TimeSpan JoinRetryInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// How often a node tries to reach one random member it declared dead and has forgotten (Serf's reconnect; its
+    /// default), with probability failed ÷ alive. Without it, the two sides of a partition that lasted longer than
+    /// the suspicion timeout and <see cref="GossipToTheDeadTime"/> never find each other again: each side has
+    /// forgotten the other, and probes, gossip and push-pull only go to members known alive. Default: 30 s.
+    /// </summary>
+    public TimeSpan ReconnectInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a forgotten dead member is still tried (Serf's reconnect_timeout; its default). Zero turns reconnecting off. Default: 24 h.</summary>
+    public TimeSpan ReconnectTimeout { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>
     /// VolunteerCloud's own, for research: the Lifeguard extensions (local health multiplier, nacks, suspicion
     /// timeouts that shrink with confirmations, the buddy system). Off gives SWIM with memberlist's fixed
     /// suspicion timeout. Default: on.
@@ -80,7 +91,9 @@ public sealed class SwimOptions : ISelfValidatingOptions
             .Concat(GossipToTheDeadTime >= TimeSpan.Zero ? [] : [$"{nameof(GossipToTheDeadTime)} must not be negative."])
             .Concat(OptionsGuard.Positive(PushPullInterval, nameof(PushPullInterval)))
             .Concat(UdpBufferSize is >= 128 and <= Wire.WireFormat.MaxDatagramBytes ? [] : [$"{nameof(UdpBufferSize)} must lie in 128..{Wire.WireFormat.MaxDatagramBytes} (got {UdpBufferSize})."])
-            .Concat(OptionsGuard.Positive(JoinRetryInterval, nameof(JoinRetryInterval)));
+            .Concat(OptionsGuard.Positive(JoinRetryInterval, nameof(JoinRetryInterval)))
+            .Concat(OptionsGuard.Positive(ReconnectInterval, nameof(ReconnectInterval)))
+            .Concat(ReconnectTimeout >= TimeSpan.Zero ? [] : [$"{nameof(ReconnectTimeout)} must not be negative."]);
 
     /// <summary>A copy, so that one options object can configure many nodes without them sharing later changes.</summary>
     public SwimOptions Clone() => (SwimOptions)MemberwiseClone();
