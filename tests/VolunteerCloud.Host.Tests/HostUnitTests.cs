@@ -122,6 +122,52 @@ public sealed class HostUnitTests
         Assert.Equal(0, delivered);
     }
 
+    [Fact]
+    public async Task Inbound_TCP_connections_beyond_the_limit_are_closed_at_once_and_counted_and_the_rest_still_carry_frames()
+    {
+        var port = Loopback.FreePort();
+        await using var b = new PeerTransport(new NodeId(22), new IPEndPoint(IPAddress.Loopback, port), 1_400, NullLogger.Instance);
+        var atB = new BlockingCollection<(NodeId, byte[])>();
+        b.Start((from, bytes) => atB.Add((from, bytes)));
+        var idle = new List<System.Net.Sockets.TcpClient>();
+        try
+        {
+            for (var i = 0; i < PeerTransport.MaxInboundConnections + 50; i++)
+            {
+                var client = new System.Net.Sockets.TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, port);
+                idle.Add(client);
+            }
+
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            while (Interlocked.Read(ref b.DroppedConnections) < 50 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(20);
+            }
+
+            Assert.Equal(50, Interlocked.Read(ref b.DroppedConnections));
+
+            // Closing idle connections frees their places: a peer's frame gets through again.
+            foreach (var client in idle)
+            {
+                client.Dispose();
+            }
+
+            await using var a = new PeerTransport(new NodeId(11), new IPEndPoint(IPAddress.Loopback, 0), 1_400, NullLogger.Instance);
+            a.Start((_, _) => { });
+            Assert.Equal(new NodeId(22), await a.HelloAsync(new IPEndPoint(IPAddress.Loopback, port), TimeSpan.FromMilliseconds(200), new CancellationTokenSource(TimeSpan.FromSeconds(10)).Token));
+            a.Send(new NodeId(22), new byte[5_000]); // above the UDP payload: by TCP
+            Assert.Equal(5_000, Take(atB).Item2.Length);
+        }
+        finally
+        {
+            foreach (var client in idle)
+            {
+                client.Dispose();
+            }
+        }
+    }
+
     private static (NodeId, byte[]) Take(BlockingCollection<(NodeId, byte[])> queue) =>
         queue.TryTake(out var item, TimeSpan.FromSeconds(10)) ? item : throw new TimeoutException("nothing arrived");
 }

@@ -30,6 +30,10 @@ internal static class Metrics
         meter.CreateObservableCounter("vc_datagrams_received_total", () => read().Received, description: "Datagrams received from peers.");
         meter.CreateObservableCounter("vc_datagrams_dropped_total", () => read().Dropped, description: "Datagrams dropped (unknown peer, send error, malformed, full queue).");
         meter.CreateObservableCounter("vc_frames_rejected_total", () => read().Rejected, description: "Frames the keyring refused (forged or tampered, unknown key, in the clear, replayed, stale).");
+        meter.CreateObservableCounter(
+            "vc_frames_dropped_total",
+            () => read().DropsByReason.Select(d => new Measurement<long>(d.Count, new KeyValuePair<string, object?>("reason", d.Reason))),
+            description: "Frames and datagrams dropped, by reason: unknown_peer, send_error, malformed, queue_full (the node's input queue), and the keyring's forged, unknown_key, plaintext, replayed, stale.");
         meter.CreateObservableCounter("vc_commands_sent_total", () => read().CommandsSent, description: "Start and stop commands sent as a steward.");
         meter.CreateObservableCounter("vc_containers_started_total", () => read().ContainersStarted, description: "Containers started on this node.");
         meter.CreateObservableCounter("vc_reconciles_total", () => read().Reconciles, description: "Reconcile passes run as a steward.");
@@ -38,7 +42,7 @@ internal static class Metrics
     public static async Task<string> RenderAsync(NodeRuntime runtime, CancellationToken cancellationToken)
     {
         await runtime.RefreshSnapshotAsync(cancellationToken).ConfigureAwait(false);
-        var lines = new SortedDictionary<string, (string Type, string Help, double Value)>(StringComparer.Ordinal);
+        var lines = new SortedDictionary<string, (string Type, string Help, double Value)>(StringComparer.Ordinal); // key: name, then {labels}
         using var listener = new MeterListener
         {
             InstrumentPublished = (instrument, l) =>
@@ -49,20 +53,44 @@ internal static class Metrics
                 }
             },
         };
-        listener.SetMeasurementEventCallback<int>((i, v, _, _) => lines[i.Name] = (Kind(i), i.Description ?? "", v));
-        listener.SetMeasurementEventCallback<long>((i, v, _, _) => lines[i.Name] = (Kind(i), i.Description ?? "", v));
-        listener.SetMeasurementEventCallback<double>((i, v, _, _) => lines[i.Name] = (Kind(i), i.Description ?? "", v));
+        listener.SetMeasurementEventCallback<int>((i, v, tags, _) => lines[Series(i.Name, tags)] = (Kind(i), i.Description ?? "", v));
+        listener.SetMeasurementEventCallback<long>((i, v, tags, _) => lines[Series(i.Name, tags)] = (Kind(i), i.Description ?? "", v));
+        listener.SetMeasurementEventCallback<double>((i, v, tags, _) => lines[Series(i.Name, tags)] = (Kind(i), i.Description ?? "", v));
         listener.Start();
         listener.RecordObservableInstruments();
         var text = new StringBuilder();
-        foreach (var (name, (type, help, value)) in lines)
+        string? previous = null;
+        foreach (var (series, (type, help, value)) in lines)
         {
-            text.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
-            text.Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
-            text.Append(name).Append(' ').Append(value.ToString("R", CultureInfo.InvariantCulture)).Append('\n');
+            var name = series.Split('{')[0];
+            if (name != previous)
+            {
+                text.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
+                text.Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
+                previous = name;
+            }
+
+            text.Append(series).Append(' ').Append(value.ToString("R", CultureInfo.InvariantCulture)).Append('\n');
         }
 
         return text.ToString();
+    }
+
+    /// <summary>A series' name: the instrument's, with its tags as Prometheus labels (values are our own identifiers, never user text).</summary>
+    private static string Series(string name, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        if (tags.IsEmpty)
+        {
+            return name;
+        }
+
+        var labels = new List<string>(tags.Length);
+        foreach (var (key, value) in tags)
+        {
+            labels.Add($"{key}=\"{Convert.ToString(value, CultureInfo.InvariantCulture)}\"");
+        }
+
+        return $"{name}{{{string.Join(',', labels)}}}";
     }
 
     private static string Kind(Instrument instrument) => instrument.GetType().Name.StartsWith("ObservableCounter", StringComparison.Ordinal) ? "counter" : "gauge";
@@ -71,6 +99,9 @@ internal static class Metrics
     public sealed record Snapshot(int MembersAlive, int Apps, int LocalReplicas, int Stewarded, double AllocatedCpus, double CapacityCpus, long AllocatedMemory, long CapacityMemory,
         long Sent, long Received, long Dropped, long Rejected, long CommandsSent, long ContainersStarted, long Reconciles)
     {
+        /// <summary>Drops by reason (the sum of <see cref="Dropped"/> and <see cref="Rejected"/>).</summary>
+        public IReadOnlyList<(string Reason, long Count)> DropsByReason { get; init; } = [];
+
         public static Snapshot Empty { get; } = new(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
         public static int Alive(MembershipView view) => view.Members.Count(m => m.State is MemberState.Alive or MemberState.Suspect);

@@ -84,11 +84,26 @@ internal sealed partial class NodeRuntime : BackgroundService
             context.Containers.Capacity.MemoryBytes,
             Interlocked.Read(ref transport.Sent),
             Interlocked.Read(ref transport.Received),
-            Interlocked.Read(ref transport.DroppedUnknownPeer) + Interlocked.Read(ref transport.DroppedSendError) + Interlocked.Read(ref transport.DroppedMalformed) + DroppedInputs,
+            Interlocked.Read(ref transport.DroppedUnknownPeer) + Interlocked.Read(ref transport.DroppedSendError) + Interlocked.Read(ref transport.DroppedMalformed) + DroppedInputs + Interlocked.Read(ref transport.DroppedConnections),
             Interlocked.Read(ref transport.DroppedForged) + Interlocked.Read(ref transport.DroppedUnknownKey) + Interlocked.Read(ref transport.DroppedPlaintext) + Interlocked.Read(ref transport.DroppedReplayed) + Interlocked.Read(ref transport.DroppedStale),
             node.Counters.CommandsSent,
             node.Counters.ContainersStarted,
-            node.Counters.Reconciles), cancellationToken).ConfigureAwait(false);
+            node.Counters.Reconciles)
+        {
+            DropsByReason =
+            [
+                ("unknown_peer", Interlocked.Read(ref transport.DroppedUnknownPeer)),
+                ("send_error", Interlocked.Read(ref transport.DroppedSendError)),
+                ("malformed", Interlocked.Read(ref transport.DroppedMalformed)),
+                ("queue_full", DroppedInputs),
+                ("tcp_connection_limit", Interlocked.Read(ref transport.DroppedConnections)),
+                ("forged", Interlocked.Read(ref transport.DroppedForged)),
+                ("unknown_key", Interlocked.Read(ref transport.DroppedUnknownKey)),
+                ("plaintext", Interlocked.Read(ref transport.DroppedPlaintext)),
+                ("replayed", Interlocked.Read(ref transport.DroppedReplayed)),
+                ("stale", Interlocked.Read(ref transport.DroppedStale)),
+            ],
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Completes when the node has started (the API waits for it).</summary>

@@ -25,6 +25,17 @@ internal sealed partial class PeerTransport : IAsyncDisposable
     private const byte KindHelloReply = 3;
     private const int MaxFrameBytes = HeaderBytes + WireFormat.MaxDatagramBytes;
 
+    /// <summary>Inbound TCP connections at once; more are closed as they arrive ("put a limit on everything").</summary>
+    internal const int MaxInboundConnections = 256;
+
+    /// <summary>An inbound connection that brings no complete frame for this long is closed; senders reconnect before it.</summary>
+    internal static readonly TimeSpan InboundIdleTimeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>An outbound connection idle this long is reopened before the next frame, so no frame goes into a socket the peer closed.</summary>
+    internal static readonly TimeSpan OutboundIdleReuse = TimeSpan.FromSeconds(45);
+
+    private int _inbound;
+
     private readonly ConcurrentDictionary<NodeId, IPEndPoint> _book = new();
     private readonly ConcurrentDictionary<IPEndPoint, TaskCompletionSource<NodeId>> _hellos = new();
     private readonly ConcurrentDictionary<NodeId, Connection> _connections = new();
@@ -64,6 +75,9 @@ internal sealed partial class PeerTransport : IAsyncDisposable
 
     /// <summary>Datagrams sent and received, and those dropped (unknown destination, send error, malformed frame).</summary>
     public long Sent, Received, DroppedUnknownPeer, DroppedSendError, DroppedMalformed;
+
+    /// <summary>Inbound TCP connections closed at once because <see cref="MaxInboundConnections"/> were open.</summary>
+    public long DroppedConnections;
 
     /// <summary>Frames dropped by the keyring's checks: tag mismatch (tampered or forged), a key this node lacks, in the clear while keys are set, replayed, or sent outside the replay window.</summary>
     public long DroppedForged, DroppedUnknownKey, DroppedPlaintext, DroppedReplayed, DroppedStale;
@@ -335,6 +349,14 @@ internal sealed partial class PeerTransport : IAsyncDisposable
                 return;
             }
 
+            if (Interlocked.Increment(ref _inbound) > MaxInboundConnections)
+            {
+                Interlocked.Decrement(ref _inbound);
+                Interlocked.Increment(ref DroppedConnections);
+                client.Dispose();
+                continue;
+            }
+
             _ = Task.Run(() => ReadTcpAsync(client, cancellationToken), CancellationToken.None);
         }
     }
@@ -345,12 +367,13 @@ internal sealed partial class PeerTransport : IAsyncDisposable
         {
             var stream = client.GetStream();
             var length = new byte[4];
-            var buffer = new byte[MaxFrameBytes + Keyring.Overhead];
+            using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             try
             {
                 while (!cancellationToken.IsCancellationRequested)
                 {
-                    await stream.ReadExactlyAsync(length, cancellationToken).ConfigureAwait(false);
+                    idle.CancelAfter(InboundIdleTimeout); // a frame must arrive, whole, within the timeout
+                    await stream.ReadExactlyAsync(length, idle.Token).ConfigureAwait(false);
                     var size = BinaryPrimitives.ReadInt32LittleEndian(length);
                     if (size is < HeaderBytes or > MaxFrameBytes + Keyring.Overhead)
                     {
@@ -358,12 +381,27 @@ internal sealed partial class PeerTransport : IAsyncDisposable
                         return; // a peer that breaks framing loses its connection
                     }
 
-                    await stream.ReadExactlyAsync(buffer.AsMemory(0, size), cancellationToken).ConfigureAwait(false);
-                    OnRaw(buffer.AsSpan(0, size), null, fromUdp: false);
+                    // The buffer is rented for one frame only: idle connections hold no frame-sized buffers.
+                    var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(size);
+                    try
+                    {
+                        await stream.ReadExactlyAsync(buffer.AsMemory(0, size), idle.Token).ConfigureAwait(false);
+                        OnRaw(buffer.AsSpan(0, size), null, fromUdp: false);
+                    }
+                    finally
+                    {
+                        System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+                    }
+
+                    idle.TryReset();
                 }
             }
             catch (Exception e) when (e is IOException or EndOfStreamException or OperationCanceledException or SocketException or ObjectDisposedException)
             {
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _inbound);
             }
         }
     }
@@ -401,12 +439,19 @@ internal sealed partial class PeerTransport : IAsyncDisposable
         {
             var token = _owner._stopping.Token;
             TcpClient? client = null;
+            var lastWrite = 0L;
             try
             {
                 await foreach (var frame in _queue.Reader.ReadAllAsync(token).ConfigureAwait(false))
                 {
                     try
                     {
+                        if (client is not null && _owner._clock.GetElapsedTime(lastWrite) > OutboundIdleReuse)
+                        {
+                            client.Dispose(); // the peer closes idle connections: open a fresh one rather than write into a closed one
+                            client = null;
+                        }
+
                         if (client is null)
                         {
                             client = new TcpClient(_endpoint.AddressFamily) { NoDelay = true };
@@ -416,6 +461,7 @@ internal sealed partial class PeerTransport : IAsyncDisposable
                         }
 
                         await client.GetStream().WriteAsync(frame, token).ConfigureAwait(false);
+                        lastWrite = _owner._clock.GetTimestamp();
                     }
                     catch (Exception e) when (e is IOException or SocketException or OperationCanceledException && !token.IsCancellationRequested)
                     {

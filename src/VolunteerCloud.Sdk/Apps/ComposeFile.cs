@@ -108,6 +108,12 @@ public static class ComposeFile
         {
             throw new ComposeException(source, (int)e.Start.Line, (int)e.Start.Column, "(file)", $"not valid YAML: {e.InnerException?.Message ?? e.Message}");
         }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            // YamlDotNet 18.1 throws these, without a position, on some malformed input (found by fuzzing:
+            // tests/fuzz/regressions/compose); it is still the file's fault, not ours.
+            throw new ComposeException(source, 0, 0, "(file)", $"not valid YAML: {e.Message}");
+        }
 
         if (stream.Documents.Count != 1)
         {

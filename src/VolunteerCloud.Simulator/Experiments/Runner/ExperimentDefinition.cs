@@ -181,6 +181,11 @@ public sealed record ExperimentDefinition
         {
             throw new ExperimentDefinitionException($"{source}:{e.Start.Line}:{e.Start.Column}: not valid YAML: {e.Message}");
         }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            // YamlDotNet throws these, without a position, on some malformed input (found by fuzzing the Compose parser).
+            throw new ExperimentDefinitionException($"{source}: not valid YAML: {e.Message}");
+        }
 
         if (stream.Documents.Count != 1 || stream.Documents[0].RootNode is not YamlMappingNode root)
         {
@@ -357,7 +362,8 @@ public sealed record ExperimentDefinition
 
             foreach (var (key, value) in mapping.Children)
             {
-                var name = ((YamlScalarNode)key).Value ?? "";
+                // A key may be any YAML node (`? [a, b]: c`); ours are names (found by fuzzing: tests/fuzz/regressions/experiment).
+                var name = key is YamlScalarNode scalar ? scalar.Value ?? "" : throw Error(key, path.Length == 0 ? "(root)" : path, "keys must be plain names, not lists or mappings");
                 yield return (path.Length == 0 ? name : $"{path}.{name}", value);
             }
         }

@@ -1,0 +1,67 @@
+using VolunteerCloud.Fuzz;
+
+namespace VolunteerCloud.Simulator.Tests.Fuzz;
+
+/// <summary>
+/// The fuzz targets' corpus and every finding kept as a regression (tests/fuzz) run through the same targets the
+/// fuzzer drives: only each parser's documented error may come out.
+/// </summary>
+public sealed class FuzzCorpusTests
+{
+    private static readonly string FuzzRoot = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "fuzz"));
+
+    public static TheoryData<string, string> Inputs()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var target in FuzzTargets.All.Keys)
+        {
+            foreach (var folder in new[] { "corpus", "regressions" })
+            {
+                var directory = Path.Combine(FuzzRoot, folder, target);
+                if (Directory.Exists(directory))
+                {
+                    foreach (var file in Directory.EnumerateFiles(directory).Order(StringComparer.Ordinal))
+                    {
+                        data.Add(target, Path.GetRelativePath(FuzzRoot, file));
+                    }
+                }
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Inputs))]
+    public void Every_corpus_and_regression_input_fails_only_with_its_parsers_error(string target, string file) =>
+        FuzzTargets.All[target](File.ReadAllBytes(Path.Combine(FuzzRoot, file)));
+
+    [Fact]
+    public void Every_target_has_a_corpus()
+    {
+        Assert.All(FuzzTargets.All.Keys, target => Assert.NotEmpty(Directory.EnumerateFiles(Path.Combine(FuzzRoot, "corpus", target))));
+        Assert.NotEmpty(Directory.EnumerateFiles(Path.Combine(FuzzRoot, "regressions", "compose")));
+        Assert.NotEmpty(Directory.EnumerateFiles(Path.Combine(FuzzRoot, "regressions", "experiment")));
+    }
+
+    [Fact]
+    public void Mapping_keys_that_are_lists_or_mappings_are_definition_errors_not_crashes()
+    {
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(FuzzRoot, "regressions", "experiment")))
+        {
+            var error = Assert.Throws<VolunteerCloud.Simulator.Experiments.Runner.ExperimentDefinitionException>(() =>
+                VolunteerCloud.Simulator.Experiments.Runner.ExperimentDefinition.Parse(File.ReadAllText(file), "fuzzed.yaml", "hash"));
+            Assert.StartsWith("fuzzed.yaml", error.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void The_YamlDotNet_failures_the_fuzzer_found_are_Compose_errors_naming_the_file()
+    {
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(FuzzRoot, "regressions", "compose")))
+        {
+            var error = Assert.Throws<VolunteerCloud.Apps.ComposeException>(() => VolunteerCloud.Apps.ComposeFile.Parse(new StringReader(File.ReadAllText(file)), "fuzzed.yaml"));
+            Assert.StartsWith("fuzzed.yaml", error.Message, StringComparison.Ordinal);
+        }
+    }
+}

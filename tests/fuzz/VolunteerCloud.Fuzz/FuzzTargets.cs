@@ -1,0 +1,114 @@
+using System.Reflection;
+using System.Text;
+using VolunteerCloud.Apps;
+using VolunteerCloud.ControlPlane;
+using VolunteerCloud.Simulator.Experiments.Runner;
+using VolunteerCloud.Simulator.Traces;
+using VolunteerCloud.Wire;
+
+namespace VolunteerCloud.Fuzz;
+
+/// <summary>
+/// What the fuzzer feeds: each target takes any bytes and may only fail with the documented error of its parser
+/// (a malformed datagram is a <see cref="WireFormatException"/>, a bad Compose file a <see cref="ComposeException"/>
+/// naming its line, …). Anything else escaping — or a hang — is a finding.
+/// </summary>
+public static class FuzzTargets
+{
+    private delegate void DatagramReader(ReadOnlySpan<byte> datagram);
+
+    /// <summary>The targets by name.</summary>
+    public static IReadOnlyDictionary<string, Action<byte[]>> All { get; } = new Dictionary<string, Action<byte[]>>(StringComparer.Ordinal)
+    {
+        ["wire"] = Wire,
+        ["compose"] = Compose,
+        ["experiment"] = Experiment,
+        ["fta"] = Fta,
+    };
+
+    // Every message type of the Sdk (the daemon's wire), found by reflection as MessageTypeTests does. Built on the
+    // first input, not before: instrumented code must not run before SharpFuzz has set up AFL's coverage map.
+    private static Dictionary<ushort, DatagramReader>? s_readers;
+
+    private static Dictionary<ushort, DatagramReader> Readers => s_readers ??= typeof(WireFormat).Assembly.GetTypes()
+        .Where(t => t.IsValueType && t.GetInterfaces().Any(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IWireMessage<>)))
+        .ToDictionary(
+            t => ((MessageType)t.GetProperty(nameof(IWireMessage<StateDigest>.MessageType), BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!).Value,
+            t => typeof(FuzzTargets).GetMethod(nameof(ReadAs), BindingFlags.NonPublic | BindingFlags.Static)!.MakeGenericMethod(t).CreateDelegate<DatagramReader>());
+
+    /// <summary>A datagram as a node receives it: the envelope, then the body as its message type; values inside control-plane messages too.</summary>
+    public static void Wire(byte[] data)
+    {
+        try
+        {
+            var message = WireFormat.Decode(data);
+            if (Readers.TryGetValue(message.Type.Value, out var read))
+            {
+                read(data);
+            }
+        }
+        catch (WireFormatException)
+        {
+        }
+
+        // The values the state carries: an app spec, a node's report.
+        try
+        {
+            AppSpecCodec.Decode(data);
+        }
+        catch (WireFormatException)
+        {
+        }
+
+        try
+        {
+            NodeReport.Decode(data);
+        }
+        catch (WireFormatException)
+        {
+        }
+    }
+
+    /// <summary>A Compose file (YAML, or its JSON form — one parser) as <c>vc deploy</c> and the HTTP API take it.</summary>
+    public static void Compose(byte[] data)
+    {
+        try
+        {
+            ComposeFile.Parse(new StringReader(Encoding.UTF8.GetString(data)), "fuzz.yaml");
+        }
+        catch (ComposeException)
+        {
+        }
+    }
+
+    /// <summary>An experiment definition (<c>vcsim run</c>).</summary>
+    public static void Experiment(byte[] data)
+    {
+        try
+        {
+            ExperimentDefinition.Parse(Encoding.UTF8.GetString(data), "fuzz/experiment.yaml", "fuzz");
+        }
+        catch (ExperimentDefinitionException)
+        {
+        }
+    }
+
+    /// <summary>An availability trace in the Failure Trace Archive's tab-separated form.</summary>
+    public static void Fta(byte[] data)
+    {
+        try
+        {
+            FtaTraceFormat.Read(new StringReader(Encoding.UTF8.GetString(data)), "fuzz.tab");
+        }
+        catch (TraceFormatException)
+        {
+        }
+    }
+
+    private static void ReadAs<T>(ReadOnlySpan<byte> datagram)
+        where T : IWireMessage<T>
+    {
+        var message = WireFormat.Decode(datagram);
+        _ = message.Read<T>();
+    }
+}
