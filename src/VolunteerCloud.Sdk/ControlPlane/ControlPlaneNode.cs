@@ -286,18 +286,44 @@ public sealed class ControlPlaneNode : INode
     }
 
     /// <summary>
-    /// A change to an app goes straight to its steward as well as into the gossip, so the steward acts on it one hop
-    /// later rather than after gossip rounds (a deploy's latency); gossip and anti-entropy still carry it everywhere.
+    /// A change to an app goes at once to its steward and to <see cref="ImmediatePeers"/> random live members, as
+    /// well as into the gossip: the steward acts on it one hop later rather than after gossip rounds (a deploy's
+    /// latency), and the change is on its way to other nodes before the API acknowledges it — a node that crashes
+    /// right after acknowledging a deploy (and before its gossip timer fires) loses nothing. Gossip and anti-entropy
+    /// still carry it everywhere.
     /// </summary>
     private void PushToSteward(NodeContext context, string app)
     {
-        var steward = StewardOf(app);
-        if (steward != Self && _state.TryGet(AppPrefix + app, out var entry))
+        if (!_state.TryGet(AppPrefix + app, out var entry))
         {
-            context.Send(steward, new StateEntries(new[] { entry }));
+            return;
+        }
+
+        var steward = StewardOf(app);
+        Span<int> sent = stackalloc int[ImmediatePeers + 1];
+        var count = 0;
+        if (steward != Self)
+        {
+            sent[count++] = steward.Value;
+        }
+
+        for (var attempt = 0; attempt < 4 * ImmediatePeers && count < sent.Length; attempt++)
+        {
+            if (RandomPeer(context.Random) is { } peer && !sent[..count].Contains(peer.Value))
+            {
+                sent[count++] = peer.Value;
+            }
+        }
+
+        foreach (var to in sent[..count])
+        {
+            context.Send(new NodeId(to), new StateEntries(new[] { entry }));
             Counters.CommandsSent++;
         }
     }
+
+    /// <summary>Random live members a change is sent to at once besides its steward.</summary>
+    private const int ImmediatePeers = 2;
 
     /// <summary>The owner reclaims the machine soon: the report says so, and stewards move the replicas off it.</summary>
     public void AnnounceLeaving(NodeContext context)
