@@ -233,12 +233,13 @@ public sealed class ControlPlaneNode : INode
 
         if (containerEvent.Kind == ContainerEventKind.Started)
         {
-            _local[replica] = _local[replica] with { Running = true };
             if (IsRemoved(replica.App))
             {
-                context.Containers.Stop(containerEvent.Container); // removed while it was starting
+                context.Containers.Stop(containerEvent.Container); // removed while it was starting: never reported running
                 return;
             }
+
+            _local[replica] = _local[replica] with { Running = true };
         }
         else
         {

@@ -45,7 +45,7 @@ internal sealed class SwimMembership : IMembershipProtocol
     private readonly Dictionary<int, Suspicion> _suspicions = [];
     private readonly Dictionary<uint, Relay> _relays = [];
     private readonly Dictionary<NodeId, uint> _staleNotices = [];
-    private List<(NodeId Id, long ForgottenAt)>? _failed; // forgotten dead members to reconnect to (created on the first)
+    private Dictionary<NodeId, long>? _failed; // forgotten dead members to reconnect to, and when (created on the first)
     private bool _reconnectArmed;
     private readonly int[] _peerScratch;
     private int[] _probeOrder = new int[16];
@@ -326,7 +326,7 @@ internal sealed class SwimMembership : IMembershipProtocol
                 _members.Remove(slot);
                 if (forgotten.State == MemberState.Dead && _options.ReconnectTimeout > TimeSpan.Zero)
                 {
-                    (_failed ??= []).Add((forgotten.Id, now));
+                    (_failed ??= [])[forgotten.Id] = now;
                     if (!_reconnectArmed)
                     {
                         context.SetTimer(_options.ReconnectInterval, new TimerTag(ReconnectKind));
@@ -779,7 +779,14 @@ internal sealed class SwimMembership : IMembershipProtocol
         _reconnectArmed = false;
         var failed = _failed!;
         var now = Now(context);
-        failed.RemoveAll(f => now - f.ForgottenAt > _options.ReconnectTimeout.Ticks || _members.TryFind(f.Id, out _));
+        foreach (var (id, forgottenAt) in failed)
+        {
+            if (now - forgottenAt > _options.ReconnectTimeout.Ticks || _members.TryFind(id, out _))
+            {
+                failed.Remove(id); // removing during enumeration is allowed for Dictionary since .NET Core 3.0
+            }
+        }
+
         if (failed.Count == 0 || _leaving)
         {
             return;
@@ -796,7 +803,7 @@ internal sealed class SwimMembership : IMembershipProtocol
         if (context.Random.NextDouble() * alive <= failed.Count)
         {
             Counters.ReconnectsAttempted++;
-            SendState(context, failed[context.Random.NextInt32(failed.Count)].Id, join: false, reply: false);
+            SendState(context, failed.ElementAt(context.Random.NextInt32(failed.Count)).Key, join: false, reply: false);
         }
     }
 
