@@ -260,7 +260,7 @@ public sealed class ControlPlaneNode : INode
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(spec);
-        _state.Write(AppPrefix + spec.Name, AppSpecCodec.Encode(spec), context: context);
+        _state.Write(AppPrefix + spec.Name, AppSpecCodec.Encode(spec), AppVersionFloor(context), context);
         PushToSteward(context, spec.Name);
     }
 
@@ -282,7 +282,7 @@ public sealed class ControlPlaneNode : INode
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(app);
-        _state.Delete(AppPrefix + app, context: context);
+        _state.Delete(AppPrefix + app, AppVersionFloor(context), context);
         PushToSteward(context, app);
     }
 
@@ -903,6 +903,14 @@ public sealed class ControlPlaneNode : INode
             Counters.CommandsSent++;
         }
     }
+
+    /// <summary>
+    /// A change's version is at least this node's UTC clock in ticks (and above the version it holds): a hybrid of a
+    /// counter and a clock. With the counter alone, a node that restarted and has not relearnt the desired state yet
+    /// writes a low version, and an older change the rest of the cluster holds beats the one it just acknowledged;
+    /// with the clock, the later change wins as long as clocks are roughly right (Cassandra's last-writer-wins).
+    /// </summary>
+    private static long AppVersionFloor(NodeContext context) => context.TimeProvider.GetUtcNow().UtcTicks;
 
     /// <summary>Whether the desired state holds the app's tombstone (removed, not deployed again since).</summary>
     private bool IsRemoved(string app) => _state.TryGet(AppPrefix + app, out var entry) && entry.Deleted;

@@ -132,6 +132,19 @@ public sealed class ControlPlaneTests
         Assert.Equal(5, Running().Count);
         Assert.Equal(5, Running().Select(r => r.Host).Distinct().Count());
 
+        // A host that restarted and has not relearnt the desired state yet accepts a deploy of the same app: the
+        // later change wins everywhere, although the node wrote it knowing no version of the app.
+        simulation.Crash(new NodeId(6));
+        simulation.Restart(new NodeId(6), Create(new NodeId(6)));
+        simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(6), c =>
+        {
+            Assert.Empty(Node(6).Apps);
+            Node(6).Deploy(c, new AppSpec("web", "web:1") { Replicas = 4, Limits = new ResourceAmount(1, 512L << 20) });
+        });
+        simulation.RunFor(TimeSpan.FromSeconds(90));
+        Assert.All(Enumerable.Range(0, n), i => Assert.Equal(4, Node(i).Apps.Single().Replicas));
+        Assert.Equal(4, Running().Count);
+
         simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(7), c => Node(7).Remove(c, "web"));
         simulation.RunFor(TimeSpan.FromSeconds(90));
         Assert.Empty(Running());
