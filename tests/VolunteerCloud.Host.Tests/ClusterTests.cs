@@ -44,7 +44,8 @@ public sealed class ClusterTests(Testbed testbed, ITestOutputHelper output) : IA
         Assert.Equal(3, hosts.Count);
         foreach (var host in hosts)
         {
-            Assert.True(await Testbed.Answers(host, Port), $"host {host} does not answer HTTP");
+            // Running in the engine is not yet listening: httpd and the port mapping get a few seconds.
+            await Testbed.Eventually(TimeSpan.FromSeconds(15), () => Testbed.Answers(host, Port), $"host {host} answers HTTP on {Port}");
         }
     }
 
