@@ -261,7 +261,7 @@ public sealed class ControlPlaneNode : INode
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(spec);
         _state.Write(AppPrefix + spec.Name, AppSpecCodec.Encode(spec), AppVersionFloor(context), context);
-        PushToSteward(context, spec.Name);
+        PushChange(context, spec.Name);
     }
 
     /// <summary>Sets an app's replica count.</summary>
@@ -283,7 +283,7 @@ public sealed class ControlPlaneNode : INode
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(app);
         _state.Delete(AppPrefix + app, AppVersionFloor(context), context);
-        PushToSteward(context, app);
+        PushChange(context, app);
     }
 
     /// <summary>
@@ -293,7 +293,7 @@ public sealed class ControlPlaneNode : INode
     /// right after acknowledging a deploy (and before its gossip timer fires) loses nothing. Gossip and anti-entropy
     /// still carry it everywhere.
     /// </summary>
-    private void PushToSteward(NodeContext context, string app)
+    private void PushChange(NodeContext context, string app)
     {
         if (!_state.TryGet(AppPrefix + app, out var entry))
         {

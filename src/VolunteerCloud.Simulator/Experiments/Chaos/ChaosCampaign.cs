@@ -177,10 +177,7 @@ public static class ChaosCampaign
         private int _refused;
         private long _checks;
         private long _violations;
-        private int _partitionEpoch;
-        private int _lossEpoch;
-        private int _duplicationEpoch;
-        private int _reorderEpoch;
+        private readonly int[] _epochs = new int[Enum.GetValues<ChaosFault>().Length]; // per kind: the latest fault's number
 
         public Campaign(ulong seed, ChaosOptions options)
         {
@@ -277,40 +274,21 @@ public static class ChaosCampaign
                     }
 
                     network.Partition(sides);
-                    var epoch = ++_partitionEpoch;
-                    Until(Between(20, 240), end, () =>
-                    {
-                        if (epoch == _partitionEpoch)
-                        {
-                            network.Heal();
-                        }
-                    });
+                    UndoIfLatest(fault, Between(20, 240), end, network.Heal);
                     break;
                 }
 
                 case ChaosFault.Loss:
-                {
-                    network.LossRate = _plan.NextDouble() * 0.3;
-                    var epoch = ++_lossEpoch;
-                    Until(Between(60, 300), end, () => network.LossRate = epoch == _lossEpoch ? 0 : network.LossRate);
+                    RateFault(fault, 0.3, rate => network.LossRate = rate, end);
                     break;
-                }
 
                 case ChaosFault.Duplication:
-                {
-                    network.DuplicationRate = _plan.NextDouble() * 0.2;
-                    var epoch = ++_duplicationEpoch;
-                    Until(Between(60, 300), end, () => network.DuplicationRate = epoch == _duplicationEpoch ? 0 : network.DuplicationRate);
+                    RateFault(fault, 0.2, rate => network.DuplicationRate = rate, end);
                     break;
-                }
 
                 case ChaosFault.Reordering:
-                {
-                    network.ReorderRate = _plan.NextDouble() * 0.3;
-                    var epoch = ++_reorderEpoch;
-                    Until(Between(60, 300), end, () => network.ReorderRate = epoch == _reorderEpoch ? 0 : network.ReorderRate);
+                    RateFault(fault, 0.3, rate => network.ReorderRate = rate, end);
                     break;
-                }
 
                 case ChaosFault.Crash:
                 {
@@ -358,6 +336,26 @@ public static class ChaosCampaign
             }
         }
 
+        /// <summary>A network-wide rate in [0, <paramref name="max"/>) for 1 to 5 min.</summary>
+        private void RateFault(ChaosFault fault, double max, Action<double> set, TimeSpan end)
+        {
+            set(_plan.NextDouble() * max);
+            UndoIfLatest(fault, Between(60, 300), end, () => set(0));
+        }
+
+        /// <summary>Undoes a fault later, unless a fault of the same kind came after it (or the quiet phase undid it).</summary>
+        private void UndoIfLatest(ChaosFault fault, TimeSpan delay, TimeSpan end, Action undo)
+        {
+            var epoch = ++_epochs[(int)fault];
+            Until(delay, end, () =>
+            {
+                if (epoch == _epochs[(int)fault])
+                {
+                    undo();
+                }
+            });
+        }
+
         /// <summary>Undoes a fault after <paramref name="delay"/>, or when the fault phase ends if that is sooner.</summary>
         private void Until(TimeSpan delay, TimeSpan end, Action undo) =>
             _simulation.ScheduleAt(_simulation.Now + delay < end ? _simulation.Now + delay : end, undo);
@@ -378,10 +376,10 @@ public static class ChaosCampaign
             network.LossRate = 0;
             network.DuplicationRate = 0;
             network.ReorderRate = 0;
-            _partitionEpoch++;
-            _lossEpoch++;
-            _duplicationEpoch++;
-            _reorderEpoch++;
+            for (var kind = 0; kind < _epochs.Length; kind++)
+            {
+                _epochs[kind]++; // undos still pending are stale
+            }
             for (var i = 0; i < _options.Nodes; i++)
             {
                 network.SlowDown(new NodeId(i), TimeSpan.Zero);
