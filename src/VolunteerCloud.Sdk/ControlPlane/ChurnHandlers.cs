@@ -22,6 +22,12 @@ public interface IChurnHandler
     /// <param name="leaving">The host announced it is leaving (an owner-reclaim notice).</param>
     /// <param name="predictedResidualHours">The host's predicted remaining uptime.</param>
     bool ShouldMigrate(bool leaving, double predictedResidualHours);
+
+    /// <summary>
+    /// Whether <see cref="ShouldMigrate"/> looks at the predicted residual uptime. When false the steward passes
+    /// <see cref="double.NaN"/> instead of fitting each host's history on every pass. Default true.
+    /// </summary>
+    bool UsesResidualUptime => true;
 }
 
 /// <summary>
@@ -43,6 +49,9 @@ public sealed class ReactiveChurnHandler(TimeSpan? grace = null) : IChurnHandler
 
     /// <inheritdoc />
     public bool ShouldMigrate(bool leaving, double predictedResidualHours) => false;
+
+    /// <inheritdoc />
+    public bool UsesResidualUptime => false;
 
     internal static TimeSpan Checked(TimeSpan grace) =>
         grace >= TimeSpan.Zero ? grace : throw new ArgumentOutOfRangeException(nameof(grace), grace, "The grace period must not be negative.");
@@ -97,6 +106,9 @@ public sealed class ReplicationChurnHandler(TimeSpan? grace = null, int maximumR
 
     /// <inheritdoc />
     public bool ShouldMigrate(bool leaving, double predictedResidualHours) => false;
+
+    /// <inheritdoc />
+    public bool UsesResidualUptime => false;
 }
 
 /// <summary>

@@ -756,7 +756,7 @@ public sealed class ControlPlaneNode : INode
 
                 var report = _reports[host];
                 var index = _cluster.IndexOf(host);
-                var residual = index >= 0 ? _survival.PredictedResidualHours(_cluster, index) : double.PositiveInfinity;
+                var residual = !_churn.UsesResidualUptime ? double.NaN : index >= 0 ? _survival.PredictedResidualHours(_cluster, index) : double.PositiveInfinity;
                 var migrate = alive && _churn.ShouldMigrate(report.Leaving, residual);
                 foreach (var record in report.Replicas)
                 {
@@ -768,7 +768,8 @@ public sealed class ControlPlaneNode : INode
             }
         }
 
-        foreach (var ((pendingApp, _), pending) in _pending.ToArray())
+        List<int>? expired = null;
+        foreach (var ((pendingApp, slot), pending) in _pending)
         {
             if (pendingApp != app)
             {
@@ -777,7 +778,7 @@ public sealed class ControlPlaneNode : INode
 
             if (now > pending.Deadline || !view.IsAlive(pending.Host))
             {
-                ResolvePending(pendingApp, pending.Replica.Slot);
+                (expired ??= []).Add(slot);
                 continue;
             }
 
@@ -785,6 +786,16 @@ public sealed class ControlPlaneNode : INode
             {
                 copies.Add(new Copy(pending.Replica, pending.Host, false, true, false));
             }
+        }
+
+        foreach (var slot in expired ?? [])
+        {
+            ResolvePending(app, slot);
+        }
+
+        if (spec is not null && IsWhole(copies, target))
+        {
+            return; // one running copy per slot on a live host the churn handler keeps: nothing to start or stop
         }
 
         var used = copies.Select(c => c.Host).Distinct().ToList();
@@ -844,6 +855,29 @@ public sealed class ControlPlaneNode : INode
                 Place(context, app, spec, slot, used);
             }
         }
+    }
+
+    /// <summary>Slots 0 … target − 1 each have exactly one copy, running on a live host and not to be moved, and there are no others.</summary>
+    private static bool IsWhole(List<Copy> copies, int target)
+    {
+        if (copies.Count != target || target > 64)
+        {
+            return false;
+        }
+
+        var seen = 0UL;
+        foreach (var copy in copies)
+        {
+            var bit = 1UL << copy.Replica.Slot;
+            if (copy.Replica.Slot < 0 || copy.Replica.Slot >= target || !copy.Running || !copy.Alive || copy.Leaving || (seen & bit) != 0)
+            {
+                return false;
+            }
+
+            seen |= bit;
+        }
+
+        return true;
     }
 
     private void Place(NodeContext context, string app, AppSpec spec, int slot, List<NodeId> used)

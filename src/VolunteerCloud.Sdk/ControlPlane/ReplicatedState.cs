@@ -12,7 +12,7 @@ public sealed class ReplicatedStateOptions
     /// <summary>Peers each push goes to. Default 3 (memberlist's GossipNodes).</summary>
     public int GossipFanout { get; set; } = 3;
 
-    /// <summary>An update is pushed multiplier × ⌈log10(n + 1)⌉ times. Default 4 (memberlist's RetransmitMult).</summary>
+    /// <summary>An update is sent multiplier × ⌈log10(n + 1)⌉ times by each node, in all (as memberlist's transmit-limited queue: a round to three peers uses three). Default 4 (memberlist's RetransmitMult).</summary>
     public int RetransmitMultiplier { get; set; } = 4;
 
     /// <summary>How often this node runs anti-entropy with one random peer. Default 10 s (memberlist's push-pull is 30 s; desired state is small).</summary>
@@ -45,8 +45,9 @@ public sealed class ReplicatedStateOptions
 
 /// <summary>
 /// A key → value map replicated on every node, last writer wins by (version, writer), spread by infection-style
-/// gossip (each update pushed to a few random peers for λ·log n rounds) and repaired by periodic push-pull
-/// anti-entropy (digest; on a mismatch, summaries of stamps; then the newer entries both ways). Converges on
+/// gossip (each update sent λ·⌈log10(n + 1)⌉ times to random peers, as memberlist's transmit-limited queue) and
+/// repaired by periodic push-pull anti-entropy (digest; on a mismatch, one hash per key bucket; then the stamps
+/// of the buckets that differ; then the newer entries both ways). Converges on
 /// every connected group of nodes; deletions are tombstones. Sans-IO: it acts through the node's context and
 /// picks peers through the delegate it is given.
 /// </summary>
@@ -55,6 +56,8 @@ public sealed class ReplicatedState
     private readonly Dictionary<string, StateEntry> _entries = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _rumors = new(StringComparer.Ordinal); // key → pushes left
     private readonly List<string> _rumorOrder = [];
+    private readonly ulong[] _bucketHash = new ulong[StateBuckets.BucketCount];
+    private readonly List<string>[] _bucketKeys = [.. Enumerable.Range(0, StateBuckets.BucketCount).Select(_ => new List<string>())];
     private readonly ReplicatedStateOptions _options;
     private readonly Func<RandomSource, NodeId?> _randomPeer;
     private readonly Func<int> _clusterSize;
@@ -193,7 +196,7 @@ public sealed class ReplicatedState
     {
         ArgumentNullException.ThrowIfNull(context);
         var type = message.Type.Value;
-        if (type is < 64 or > 67)
+        if (type is (< 64 or > 67) and not 70)
         {
             return false;
         }
@@ -214,7 +217,24 @@ public sealed class ReplicatedState
                     var digest = message.Read<StateDigest>();
                     if (digest.Count != _entries.Count || digest.Hash != Hash)
                     {
-                        SendStamps(context, from);
+                        Send(context, from, new StateBuckets(_entries.Count, _bucketHash.ToArray()), 12 + (8 * StateBuckets.BucketCount));
+                    }
+
+                    break;
+                case 70:
+                    var buckets = message.Read<StateBuckets>().Hashes.Items.Span;
+                    var differ = 0UL;
+                    for (var b = 0; b < buckets.Length; b++)
+                    {
+                        if (buckets[b] != _bucketHash[b])
+                        {
+                            differ |= 1UL << b;
+                        }
+                    }
+
+                    if (differ != 0)
+                    {
+                        SendStamps(context, from, differ);
                     }
 
                     break;
@@ -268,6 +288,32 @@ public sealed class ReplicatedState
             }
         }
 
+        if (summary.Covered != 0)
+        {
+            // Buckets listed in full: what this node holds there and the sender did not list, the sender lacks.
+            var listed = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var stamp in summary.Stamps.Items.Span)
+            {
+                listed.Add(stamp.Key);
+            }
+
+            for (var b = 0; b < StateBuckets.BucketCount; b++)
+            {
+                if ((summary.Covered & (1UL << b)) == 0)
+                {
+                    continue;
+                }
+
+                foreach (var key in _bucketKeys[b])
+                {
+                    if (!listed.Contains(key))
+                    {
+                        push.Add(_entries[key]);
+                    }
+                }
+            }
+        }
+
         SendEntries(context, from, push, _options.SyncBudgetBytes);
         for (var start = 0; start < pull.Count;)
         {
@@ -283,26 +329,65 @@ public sealed class ReplicatedState
         }
     }
 
-    private void SendStamps(NodeContext context, NodeId to)
+    private void SendStamps(NodeContext context, NodeId to, ulong buckets)
     {
+        // The stamps of the buckets asked for, a whole bucket per message where it fits (its bit set: listed in full).
         var stamps = new List<StateStamp>();
-        var bytes = 8;
-        foreach (var entry in _entries.Values)
+        var covered = 0UL;
+        var bytes = 16;
+        for (var b = 0; b < StateBuckets.BucketCount; b++)
         {
-            var size = WireLength.Text(entry.Key) + WireLength.VarInt(entry.Version) + WireLength.NodeId(entry.Writer) + sizeof(ulong);
-            if (bytes + size > _options.SyncBudgetBytes && stamps.Count > 0)
+            if ((buckets & (1UL << b)) == 0)
             {
-                Send(context, to, new StateSummary(stamps.ToArray()), bytes);
-                stamps.Clear();
-                bytes = 8;
+                continue;
             }
 
-            stamps.Add(entry.Stamp);
-            bytes += size;
+            var keys = _bucketKeys[b];
+            var size = 0;
+            foreach (var key in keys)
+            {
+                size += StampLength(_entries[key]);
+            }
+
+            if (bytes + size > _options.SyncBudgetBytes && stamps.Count > 0)
+            {
+                Send(context, to, new StateSummary(stamps.ToArray(), covered), bytes);
+                stamps.Clear();
+                covered = 0;
+                bytes = 16;
+            }
+
+            var whole = bytes + size <= _options.SyncBudgetBytes;
+            foreach (var key in keys)
+            {
+                var entry = _entries[key];
+                var length = StampLength(entry);
+                if (bytes + length > _options.SyncBudgetBytes && stamps.Count > 0)
+                {
+                    Send(context, to, new StateSummary(stamps.ToArray(), covered), bytes); // a bucket too large for one message: listed in parts, not covered
+                    stamps.Clear();
+                    covered = 0;
+                    bytes = 16;
+                }
+
+                stamps.Add(entry.Stamp);
+                bytes += length;
+            }
+
+            if (whole)
+            {
+                covered |= 1UL << b;
+            }
         }
 
-        Send(context, to, new StateSummary(stamps.ToArray()), bytes);
+        if (stamps.Count > 0 || covered != 0)
+        {
+            Send(context, to, new StateSummary(stamps.ToArray(), covered), bytes);
+        }
     }
+
+    private static int StampLength(in StateEntry entry) =>
+        WireLength.Text(entry.Key) + WireLength.VarInt(entry.Version) + WireLength.NodeId(entry.Writer) + sizeof(ulong);
 
     private void SendEntries(NodeContext context, NodeId to, List<StateEntry> entries, int budget)
     {
@@ -330,69 +415,74 @@ public sealed class ReplicatedState
 
     private void GossipRound(NodeContext context)
     {
-        if (_rumors.Count == 0)
+        // memberlist's transmit-limited queue: each round picks up to GossipFanout peers and builds one datagram for
+        // each from the pending updates, newest first (they have the most transmissions left); every update put in a
+        // datagram uses one of its transmissions. An update is sent multiplier × ⌈log10(n + 1)⌉ times in all, not
+        // that many times to each of the fanout peers.
+        var sentTo = new HashSet<NodeId>();
+        for (var attempt = 0; attempt < _options.GossipFanout * 3 && sentTo.Count < _options.GossipFanout && _rumors.Count > 0; attempt++)
         {
-            return;
-        }
-
-        // The newest updates first (they have the most pushes left), within one datagram's budget.
-        var batch = new List<StateEntry>();
-        var bytes = 8;
-        var visited = _rumorOrder.Count;
-        for (var i = _rumorOrder.Count - 1; i >= 0; i--)
-        {
-            var key = _rumorOrder[i];
-            var entry = _entries[key];
-            if (bytes + entry.EncodedLength > _options.GossipBudgetBytes)
+            if (_randomPeer(context.Random) is not { } peer || !sentTo.Add(peer))
             {
-                if (batch.Count > 0)
+                continue;
+            }
+
+            var batch = new List<StateEntry>();
+            var bytes = 8;
+            var visited = _rumorOrder.Count;
+            for (var i = _rumorOrder.Count - 1; i >= 0; i--)
+            {
+                var entry = _entries[_rumorOrder[i]];
+                if (bytes + entry.EncodedLength > _options.GossipBudgetBytes && batch.Count > 0)
                 {
                     break;
                 }
+
+                batch.Add(entry);
+                bytes += entry.EncodedLength;
+                _rumors[entry.Key]--;
+                visited = i;
             }
 
-            batch.Add(entry);
-            bytes += entry.EncodedLength;
-            _rumors[key]--;
-            visited = i;
-        }
+            // Only the updates just sent can have run out: compact the tail they occupy, not the whole list.
+            var write = visited;
+            for (var read = visited; read < _rumorOrder.Count; read++)
+            {
+                var key = _rumorOrder[read];
+                if (_rumors[key] <= 0)
+                {
+                    _rumors.Remove(key);
+                }
+                else
+                {
+                    _rumorOrder[write++] = key;
+                }
+            }
 
-        // Only the rumors just pushed can have run out: compact the tail they occupy, not the whole list.
-        var write = visited;
-        for (var read = visited; read < _rumorOrder.Count; read++)
-        {
-            var key = _rumorOrder[read];
-            if (_rumors[key] <= 0)
-            {
-                _rumors.Remove(key);
-            }
-            else
-            {
-                _rumorOrder[write++] = key;
-            }
-        }
-
-        _rumorOrder.RemoveRange(write, _rumorOrder.Count - write);
-        var message = new StateEntries(batch.ToArray());
-        var sentTo = new HashSet<NodeId>();
-        for (var attempt = 0; attempt < _options.GossipFanout * 3 && sentTo.Count < _options.GossipFanout; attempt++)
-        {
-            if (_randomPeer(context.Random) is { } peer && sentTo.Add(peer))
-            {
-                Send(context, peer, message, bytes);
-            }
+            _rumorOrder.RemoveRange(write, _rumorOrder.Count - write);
+            Send(context, peer, new StateEntries(batch.ToArray()), bytes);
         }
     }
 
     private StateEntry Put(StateEntry entry, bool spread = true)
     {
+        var keyHash = Placement.Rendezvous.Key(entry.Key);
+        var bucket = StateBuckets.BucketOf(keyHash);
         if (_entries.TryGetValue(entry.Key, out var old))
         {
-            Hash ^= StampHash(old);
+            var oldHash = StampHash(keyHash, old);
+            Hash ^= oldHash;
+            _bucketHash[bucket] ^= oldHash;
+        }
+        else
+        {
+            _bucketKeys[bucket].Add(entry.Key);
         }
 
         _entries[entry.Key] = entry;
-        Hash ^= StampHash(entry);
+        var hash = StampHash(keyHash, entry);
+        Hash ^= hash;
+        _bucketHash[bucket] ^= hash;
         if (spread)
         {
             var limit = _options.RetransmitMultiplier * (int)Math.Ceiling(Math.Log10(Math.Max(1, _clusterSize()) + 1));
@@ -419,6 +509,6 @@ public sealed class ReplicatedState
         BytesSent += bytes;
     }
 
-    private static ulong StampHash(in StateEntry entry) =>
-        SplitMix64.Mix64(Placement.Rendezvous.Key(entry.Key) ^ SplitMix64.Mix64((ulong)entry.Version ^ ((ulong)(uint)entry.Writer.Value << 40) ^ (entry.Deleted ? 1UL << 63 : 0)) ^ entry.ValueHash);
+    private static ulong StampHash(ulong keyHash, in StateEntry entry) =>
+        SplitMix64.Mix64(keyHash ^ SplitMix64.Mix64((ulong)entry.Version ^ ((ulong)(uint)entry.Writer.Value << 40) ^ (entry.Deleted ? 1UL << 63 : 0)) ^ entry.ValueHash);
 }

@@ -159,9 +159,67 @@ public readonly record struct StateDigest(int Count, ulong Hash) : IWireMessage<
     }
 }
 
-/// <summary>Anti-entropy, second step: every stamp the sender holds, sent when digests differ. Type 66.</summary>
+/// <summary>
+/// Anti-entropy, second step, sent when digests differ: the sender's count and the XOR of its stamp hashes per bucket
+/// (a key's bucket is the top bits of its hash), so only the buckets that differ are compared stamp by stamp. Type 70.
+/// </summary>
+/// <param name="Count">Entries held (tombstones included).</param>
+/// <param name="Hashes">One hash per bucket, <see cref="BucketCount"/> of them.</param>
+public readonly record struct StateBuckets(int Count, WireList<ulong> Hashes) : IWireMessage<StateBuckets>
+{
+    /// <summary>Buckets the keys are spread over (64: a summary names the buckets it covers in one 64-bit mask).</summary>
+    public const int BucketCount = 64;
+
+    /// <inheritdoc />
+    public static MessageType MessageType => new(70);
+
+    /// <summary>The bucket a key falls in.</summary>
+    public static int BucketOf(string key) => BucketOf(Placement.Rendezvous.Key(key));
+
+    internal static int BucketOf(ulong keyHash) => (int)(keyHash >> 58);
+
+    /// <inheritdoc />
+    public void Write(ref WireWriter writer)
+    {
+        if (Hashes.Count != BucketCount)
+        {
+            throw new InvalidOperationException($"A bucket digest has {BucketCount} hashes, not {Hashes.Count}.");
+        }
+
+        writer.WriteVarUInt32((uint)Count);
+        foreach (var hash in Hashes.Items.Span)
+        {
+            writer.WriteUInt64(hash);
+        }
+    }
+
+    /// <inheritdoc />
+    public static StateBuckets Read(ref WireReader reader)
+    {
+        var count = reader.ReadVarUInt32();
+        if (count > int.MaxValue)
+        {
+            throw new WireFormatException("Entry count out of range.");
+        }
+
+        var hashes = new ulong[BucketCount];
+        for (var i = 0; i < hashes.Length; i++)
+        {
+            hashes[i] = reader.ReadUInt64();
+        }
+
+        return new StateBuckets((int)count, hashes);
+    }
+}
+
+/// <summary>
+/// Anti-entropy, third step: the sender's stamps in the buckets that differ. <paramref name="Covered"/> marks the
+/// buckets listed in full (bit b: bucket b), so the receiver also sends the entries of those buckets the sender
+/// lacks; a bucket too large for one message is listed across several without its bit. Type 66.
+/// </summary>
 /// <param name="Stamps">The sender's stamps.</param>
-public readonly record struct StateSummary(WireList<StateStamp> Stamps) : IWireMessage<StateSummary>
+/// <param name="Covered">Buckets whose every stamp is listed here.</param>
+public readonly record struct StateSummary(WireList<StateStamp> Stamps, ulong Covered = 0) : IWireMessage<StateSummary>
 {
     /// <inheritdoc />
     public static MessageType MessageType => new(66);
@@ -169,6 +227,7 @@ public readonly record struct StateSummary(WireList<StateStamp> Stamps) : IWireM
     /// <inheritdoc />
     public void Write(ref WireWriter writer)
     {
+        writer.WriteUInt64(Covered);
         writer.WriteVarUInt32((uint)Stamps.Count);
         foreach (var stamp in Stamps.Items.Span)
         {
@@ -182,6 +241,7 @@ public readonly record struct StateSummary(WireList<StateStamp> Stamps) : IWireM
     /// <inheritdoc />
     public static StateSummary Read(ref WireReader reader)
     {
+        var covered = reader.ReadUInt64();
         var count = reader.ReadCount(StateEntries.MaxEntries, minimumElementBytes: 11);
         var stamps = new StateStamp[count];
         for (var i = 0; i < count; i++)
@@ -189,11 +249,11 @@ public readonly record struct StateSummary(WireList<StateStamp> Stamps) : IWireM
             stamps[i] = new StateStamp(reader.ReadString(), reader.ReadVarInt64(), reader.ReadNodeId(), reader.ReadUInt64());
         }
 
-        return new StateSummary(stamps);
+        return new StateSummary(stamps, covered);
     }
 }
 
-/// <summary>Anti-entropy, third step: the keys the sender wants (the receiver's are newer). Type 67.</summary>
+/// <summary>Anti-entropy, fourth step: the keys the sender wants (the receiver's are newer). Type 67.</summary>
 /// <param name="Keys">The keys.</param>
 public readonly record struct StatePull(WireList<string> Keys) : IWireMessage<StatePull>
 {

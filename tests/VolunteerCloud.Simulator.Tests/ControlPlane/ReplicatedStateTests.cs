@@ -169,6 +169,57 @@ public sealed class ReplicatedStateTests
     }
 
     [Fact]
+    public void Each_node_sends_an_update_the_retransmit_limit_times_in_all_not_that_many_times_per_peer()
+    {
+        // memberlist's transmit-limited queue: 4 × ⌈log10(200 + 1)⌉ = 12 datagrams carry the update, across rounds of 3 peers.
+        const int n = 200;
+        var options = new ReplicatedStateOptions { AntiEntropyInterval = TimeSpan.FromDays(1) };
+        using var simulation = new Simulation(new SimulationOptions { Seed = 11 });
+        var nodes = Enumerable.Range(0, n).Select(i => new StateNode(new NodeId(i), () => n, options)).ToList();
+        nodes.ForEach(x => simulation.AddNode(x));
+        simulation.RunFor(TimeSpan.FromSeconds(1));
+        var before = nodes[5].State.MessagesSent;
+        simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(5), c => nodes[5].State.Write("app/web", new byte[] { 1 }, context: c));
+        simulation.RunFor(TimeSpan.FromSeconds(30));
+        var sentByWriter = nodes[5].State.MessagesSent - before;
+        Assert.True(sentByWriter is >= 12 and <= 13, $"the writer sent {sentByWriter} messages (12 gossip datagrams, maybe one digest)");
+        Assert.True(nodes.Count(x => x.State.TryGet("app/web", out _)) >= n - 2, "gossip alone reaches (almost) everyone");
+    }
+
+    [Fact]
+    public void Anti_entropy_compares_only_the_buckets_that_differ_and_repairs_both_sides_in_one_exchange()
+    {
+        // 2 000 shared entries; each side holds one key the other lacks and one newer version. Node 0 starts the only
+        // exchange (node 1's anti-entropy is a day away): both must end equal, for far fewer bytes than 2 000 stamps.
+        var fast = new ReplicatedStateOptions { AntiEntropyInterval = TimeSpan.FromSeconds(10) };
+        var slow = new ReplicatedStateOptions { AntiEntropyInterval = TimeSpan.FromDays(1) };
+        using var simulation = new Simulation(new SimulationOptions { Seed = 2 });
+        var a = new StateNode(new NodeId(0), () => 2, fast);
+        var b = new StateNode(new NodeId(1), () => 2, slow);
+        simulation.AddNode(a);
+        simulation.AddNode(b);
+        for (var i = 0; i < 2_000; i++)
+        {
+            var entry = new StateEntry($"node/{i}", 3, new NodeId(i), false, new byte[] { 1, 2, 3, 4 });
+            a.State.Merge(entry, spread: false);
+            b.State.Merge(entry, spread: false);
+        }
+
+        a.State.Merge(new StateEntry("app/only-a", 1, new NodeId(0), false, new byte[] { 7 }), spread: false);
+        b.State.Merge(new StateEntry("app/only-b", 1, new NodeId(1), false, new byte[] { 8 }), spread: false);
+        a.State.Merge(new StateEntry("node/17", 4, new NodeId(17), false, new byte[] { 9 }), spread: false);
+        b.State.Merge(new StateEntry("node/1234", 4, new NodeId(1234), false, new byte[] { 9 }), spread: false);
+        Assert.NotEqual(a.State.Hash, b.State.Hash);
+
+        simulation.RunFor(TimeSpan.FromSeconds(11));
+
+        Assert.Equal((2_002, a.State.Hash), (b.State.Count, b.State.Hash));
+        Assert.Equal(2_002, a.State.Count);
+        var bytes = a.State.BytesSent + b.State.BytesSent;
+        Assert.True(bytes < 6_000, $"{bytes} bytes exchanged (one bucket digest, the stamps of the 4 buckets that differ; all 2 000 stamps would be about 44 000)");
+    }
+
+    [Fact]
     public void Two_values_under_one_stamp_converge_on_one_of_them()
     {
         // Two lives of node 9 wrote different values as version 5 (a restart forgets what the last life wrote; a
