@@ -735,7 +735,7 @@ public sealed class ControlPlaneNode : INode
         var target = spec is null ? 0 : _churn.TargetReplicas(spec, availability);
 
         // Every copy of the app: on live hosts, on hosts within their grace period, and pending starts.
-        var copies = new List<Copy>();
+        var copies = new List<StewardCopy>();
         if (_appHosts.TryGetValue(app, out var hosts))
         {
             foreach (var host in hosts)
@@ -762,7 +762,7 @@ public sealed class ControlPlaneNode : INode
                 {
                     if (record.Replica.App == app)
                     {
-                        copies.Add(new Copy(record.Replica, host, record.Running, alive, migrate));
+                        copies.Add(new StewardCopy(record.Replica, host, record.Running, alive, migrate));
                     }
                 }
             }
@@ -784,7 +784,7 @@ public sealed class ControlPlaneNode : INode
 
             if (!copies.Any(c => c.Replica == pending.Replica))
             {
-                copies.Add(new Copy(pending.Replica, pending.Host, false, true, false));
+                copies.Add(new StewardCopy(pending.Replica, pending.Host, false, true, false));
             }
         }
 
@@ -793,91 +793,36 @@ public sealed class ControlPlaneNode : INode
             ResolvePending(app, slot);
         }
 
-        if (spec is not null && IsWhole(copies, target))
+        var actions = new List<StewardAction>();
+        StewardPlanner.Plan(copies, target, actions);
+        if (actions.Count > 0)
         {
-            return; // one running copy per slot on a live host the churn handler keeps: nothing to start or stop
-        }
-
-        var used = copies.Select(c => c.Host).Distinct().ToList();
-        foreach (var slotCopies in copies.GroupBy(c => c.Replica.Slot).OrderBy(g => g.Key))
-        {
-            var slot = slotCopies.Key;
-            var ordered = slotCopies.OrderByDescending(c => c.Running && c.Alive).ThenBy(c => c.Leaving).ThenByDescending(c => c.Alive).ThenBy(c => c.Replica.Serial).ToList();
-            if (slot >= target)
+            var used = copies.Select(c => c.Host).Distinct().ToList();
+            foreach (var action in actions)
             {
-                foreach (var copy in ordered.Where(c => c.Alive))
+                if (!action.Start)
                 {
-                    Stop(context, copy);
+                    Stop(context, action.Copy);
                 }
-
-                continue;
-            }
-
-            // Keep the best copy; stop the other running or starting ones on live hosts.
-            var best = ordered[0];
-            foreach (var copy in ordered.Skip(1).Where(c => c.Alive))
-            {
-                if (!(best.Leaving && copy.Leaving) && !(best.Leaving && !copy.Running))
+                else if (spec is not null)
                 {
-                    Stop(context, copy);
+                    Place(context, app, spec, action.Slot, used);
                 }
             }
-
-            if (best.Leaving && best.Alive && !ordered.Skip(1).Any(c => c.Alive && !c.Leaving))
-            {
-                Place(context, app, spec!, slot, used); // migrate: a replacement first, the old copy stops once it runs
-            }
         }
 
-        if (spec is null)
+        if (spec is null && copies.Count == 0)
         {
-            if (copies.Count == 0)
+            foreach (var (key, _) in _pending.Where(p => p.Key.App == app).ToArray())
             {
-                foreach (var (key, _) in _pending.Where(p => p.Key.App == app).ToArray())
-                {
-                    ResolvePending(key.App, key.Slot);
-                }
-
-                _appNames.Remove(app);
-                _stewarded.Remove(app);
-                SetCandidates(app, []);
-                _candidates.Remove(app);
+                ResolvePending(key.App, key.Slot);
             }
 
-            return;
+            _appNames.Remove(app);
+            _stewarded.Remove(app);
+            SetCandidates(app, []);
+            _candidates.Remove(app);
         }
-
-        var present = copies.Select(c => c.Replica.Slot).ToHashSet();
-        for (var slot = 0; slot < target; slot++)
-        {
-            if (!present.Contains(slot))
-            {
-                Place(context, app, spec, slot, used);
-            }
-        }
-    }
-
-    /// <summary>Slots 0 … target − 1 each have exactly one copy, running on a live host and not to be moved, and there are no others.</summary>
-    private static bool IsWhole(List<Copy> copies, int target)
-    {
-        if (copies.Count != target || target > 64)
-        {
-            return false;
-        }
-
-        var seen = 0UL;
-        foreach (var copy in copies)
-        {
-            var bit = 1UL << copy.Replica.Slot;
-            if (copy.Replica.Slot < 0 || copy.Replica.Slot >= target || !copy.Running || !copy.Alive || copy.Leaving || (seen & bit) != 0)
-            {
-                return false;
-            }
-
-            seen |= bit;
-        }
-
-        return true;
     }
 
     private void Place(NodeContext context, string app, AppSpec spec, int slot, List<NodeId> used)
@@ -921,7 +866,7 @@ public sealed class ControlPlaneNode : INode
         }
     }
 
-    private void Stop(NodeContext context, Copy copy)
+    private void Stop(NodeContext context, StewardCopy copy)
     {
         Counters.StopsRequested++;
         if (copy.Host == Self)
@@ -966,8 +911,6 @@ public sealed class ControlPlaneNode : INode
         }
     }
 
-    /// <summary>A copy as a steward sees it; <c>Leaving</c>: the churn handler wants it moved off its host.</summary>
-    private readonly record struct Copy(ReplicaId Replica, NodeId Host, bool Running, bool Alive, bool Leaving);
 
     private readonly record struct Pending(ReplicaId Replica, NodeId Host, TimeSpan Deadline, ResourceAmount Limits);
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Spectre.Console;
+using VolunteerCloud.Simulator.ControlPlane;
 using VolunteerCloud.Simulator.Experiments.Runner;
 
 namespace VolunteerCloud.Simulator.Cli;
@@ -58,7 +59,7 @@ internal static class RunCommand
             var directory = parse.GetValue(output) ?? Path.Combine(Path.GetDirectoryName(definition.Path)!, "results");
             var summary = ExperimentRunner.Write(definition, runs, directory, commit);
             Console.WriteLine(summary);
-            Console.WriteLine($"{runs.Count} runs in {clock.Elapsed.TotalSeconds:0.0} s; results in {directory}/: runs.csv, timeseries.csv, restores.csv, summary.md, availability-over-time.png, restore-cdf.png, messages.png");
+            Console.WriteLine($"{runs.Count} runs in {clock.Elapsed.TotalSeconds:0.0} s; results in {directory}/: runs.csv, timeseries.csv, restores.csv, summary.md, availability-over-time.png, restore-cdf.png{(definition.Fidelity == ControlPlaneFidelity.Modelled ? "" : ", messages.png")}");
             foreach (var run in runs.Where(r => r.Result.InvariantViolations > 0))
             {
                 Console.Error.WriteLine($"invariant violations in {run.Combination.Name} seed {run.Seed} (rerun: vcsim run {parse.GetValue(experiment)} --only {run.Combination.Name} --seed {run.Seed}): {string.Join("; ", run.Result.ViolationExamples.Take(3))}");

@@ -70,6 +70,9 @@ public sealed record ControlPlaneScenario
     /// <summary>Called at every sample with the simulated time reached and the events processed so far (progress reporting; never changes the run).</summary>
     public Action<TimeSpan, long>? OnSample { get; init; }
 
+    /// <summary>Messages between real control-plane nodes (default), or the modelled control plane for large populations.</summary>
+    public ControlPlaneFidelity Fidelity { get; init; } = ControlPlaneFidelity.Protocol;
+
     /// <summary>Control-plane options.</summary>
     /// <remarks>Default: anti-entropy every 30 s and updates pushed 2 × ⌈log10(n + 1)⌉ times (anti-entropy repairs what gossip misses).</remarks>
     public ControlPlaneOptions Options { get; init; } = new() { State = new ReplicatedStateOptions { AntiEntropyInterval = TimeSpan.FromSeconds(30), RetransmitMultiplier = 2 } };
@@ -110,6 +113,11 @@ public static class ControlPlaneLab
     public static ControlPlaneResult Run(ControlPlaneScenario scenario)
     {
         ArgumentNullException.ThrowIfNull(scenario);
+        if (scenario.Fidelity == ControlPlaneFidelity.Modelled)
+        {
+            return ModelledControlPlane.Run(scenario);
+        }
+
         using var simulation = new Simulation(new SimulationOptions { Seed = scenario.Seed });
         var profiles = VolunteerPopulation.GenerateMany(scenario.Seed, scenario.Hosts);
         simulation.Network.RegionLatency = null;
@@ -227,50 +235,21 @@ public static class ControlPlaneLab
 
         // Sampling: per app, slots with a running copy on an up host (the truth), and the invariants.
         var checker = new InvariantChecker(simulation, apps, scenario);
-        var whole = new Dictionary<string, TimeSpan?>(StringComparer.Ordinal); // null: whole; otherwise broken since
-        var restores = new List<double>();
-        var wholeSamples = new long[scenario.Apps];
-        var anySamples = new long[scenario.Apps];
-        long samples = 0;
-        var overTime = new List<double>();
-        double wholeAgain = double.NaN;
-        var start = TimeSpan.FromMinutes(10); // deploys settle first
-        for (var t = start; t <= scenario.Duration; t += scenario.SampleInterval)
+        var sampler = new AvailabilitySampler(apps.Count);
+        var slots = new int[apps.Count];
+        for (var t = AvailabilitySampler.Start; t <= scenario.Duration; t += scenario.SampleInterval)
         {
             simulation.RunUntil(t);
             scenario.OnSample?.Invoke(t, simulation.Statistics.EventsProcessed);
             var running = checker.Sample();
-            samples++;
-            var wholeNow = 0;
             for (var a = 0; a < apps.Count; a++)
             {
-                var desired = InvariantChecker.DesiredReplicas(apps[a]);
-                var up = running.TryGetValue(apps[a].Name, out var slots) ? slots : 0;
-                var isWhole = up >= desired;
-                wholeSamples[a] += isWhole ? 1 : 0;
-                anySamples[a] += up > 0 ? 1 : 0;
-                wholeNow += isWhole ? 1 : 0;
-                var brokenSince = whole.GetValueOrDefault(apps[a].Name);
-                if (isWhole && brokenSince is { } since)
-                {
-                    restores.Add((t - since).TotalSeconds);
-                    whole[apps[a].Name] = null;
-                }
-                else if (!isWhole && brokenSince is null)
-                {
-                    whole[apps[a].Name] = t;
-                }
+                slots[a] = running.GetValueOrDefault(apps[a].Name);
             }
 
-            overTime.Add(wholeNow / (double)apps.Count);
-            if (massFailureDone > TimeSpan.MinValue && double.IsNaN(wholeAgain) && wholeNow == apps.Count && t > massFailureDone)
-            {
-                wholeAgain = (t - massFailureDone).TotalSeconds;
-            }
+            sampler.Record(t, slots, a => InvariantChecker.DesiredReplicas(apps[a]), massFailureDone);
         }
 
-        var availability = wholeSamples.Select(w => w / (double)samples).Order().ToArray();
-        restores.Sort();
         long messages = 0, bytes = 0, starts = 0;
         foreach (var node in nodes)
         {
@@ -280,26 +259,7 @@ public static class ControlPlaneLab
         }
 
         var nodeSeconds = scenario.Hosts * scenario.Duration.TotalSeconds;
-        return new ControlPlaneResult(
-            scenario,
-            availability.Average(),
-            availability[(int)(availability.Length * 0.05)],
-            anySamples.Average(s => s / (double)samples),
-            restores.Count > 0 ? restores.Average() : 0,
-            restores.Count > 0 ? restores[(int)(restores.Count * 0.95)] : 0,
-            restores.Count,
-            starts,
-            messages / nodeSeconds,
-            bytes / nodeSeconds,
-            checker.Violations,
-            checker.Examples,
-            checker.AppsLost,
-            wholeAgain,
-            simulation.Statistics.EventsProcessed,
-            [.. overTime])
-        {
-            RestoreSeconds = [.. restores],
-        };
+        return sampler.Result(scenario, starts, messages / nodeSeconds, bytes / nodeSeconds, checker.Violations, checker.Examples, checker.AppsLost, simulation.Statistics.EventsProcessed);
     }
 
     /// <summary>Checks the control plane's invariants against the simulator's truth at every sample.</summary>
@@ -382,5 +342,81 @@ public static class ControlPlaneLab
                 Examples.Add(what + string.Create(CultureInfo.InvariantCulture, $" (seed {scenario.Seed})"));
             }
         }
+    }
+}
+
+/// <summary>
+/// Turns samples of running slots per app into the availability metrics: share of samples an app was whole (all its
+/// replicas running) or had any copy up, restore times (from the first sample an app was short to the first it was
+/// whole again), the whole-app share over time, and how long after a mass failure every app was whole again.
+/// </summary>
+internal sealed class AvailabilitySampler(int apps)
+{
+    /// <summary>Sampling starts 10 minutes in (deploys settle first).</summary>
+    public static readonly TimeSpan Start = TimeSpan.FromMinutes(10);
+
+    private readonly long[] _whole = new long[apps];
+    private readonly long[] _any = new long[apps];
+    private readonly TimeSpan?[] _brokenSince = new TimeSpan?[apps];
+    private readonly List<double> _restores = [];
+    private readonly List<double> _overTime = [];
+    private long _samples;
+    private double _wholeAgain = double.NaN;
+
+    /// <summary>Records one sample: <paramref name="slotsUp"/>[a] slots of app a run; it wants <paramref name="desired"/>(a).</summary>
+    public void Record(TimeSpan t, int[] slotsUp, Func<int, int> desired, TimeSpan massFailureDone)
+    {
+        _samples++;
+        var wholeNow = 0;
+        for (var a = 0; a < slotsUp.Length; a++)
+        {
+            var up = slotsUp[a];
+            var isWhole = up >= desired(a);
+            _whole[a] += isWhole ? 1 : 0;
+            _any[a] += up > 0 ? 1 : 0;
+            wholeNow += isWhole ? 1 : 0;
+            if (isWhole && _brokenSince[a] is { } since)
+            {
+                _restores.Add((t - since).TotalSeconds);
+                _brokenSince[a] = null;
+            }
+            else if (!isWhole && _brokenSince[a] is null)
+            {
+                _brokenSince[a] = t;
+            }
+        }
+
+        _overTime.Add(wholeNow / (double)slotsUp.Length);
+        if (massFailureDone > TimeSpan.MinValue && double.IsNaN(_wholeAgain) && wholeNow == slotsUp.Length && t > massFailureDone)
+        {
+            _wholeAgain = (t - massFailureDone).TotalSeconds;
+        }
+    }
+
+    /// <summary>The run's result.</summary>
+    public ControlPlaneResult Result(ControlPlaneScenario scenario, long starts, double messagesPerNodeSecond, double bytesPerNodeSecond, long violations, IReadOnlyList<string> examples, int appsLost, long events)
+    {
+        var availability = _whole.Select(w => w / (double)_samples).Order().ToArray();
+        _restores.Sort();
+        return new ControlPlaneResult(
+            scenario,
+            availability.Average(),
+            availability[(int)(availability.Length * 0.05)],
+            _any.Average(s => s / (double)_samples),
+            _restores.Count > 0 ? _restores.Average() : 0,
+            _restores.Count > 0 ? _restores[(int)(_restores.Count * 0.95)] : 0,
+            _restores.Count,
+            starts,
+            messagesPerNodeSecond,
+            bytesPerNodeSecond,
+            violations,
+            examples,
+            appsLost,
+            _wholeAgain,
+            events,
+            [.. _overTime])
+        {
+            RestoreSeconds = [.. _restores],
+        };
     }
 }

@@ -41,6 +41,8 @@ public sealed class ExperimentRunnerTests
     [InlineData("question: no name\n", "'name' is missing")]
     [InlineData("name: x\nduration: 1h\nsample_interval: 2h\n", "sample_interval (02:00:00) must be shorter than duration")]
     [InlineData("name: [x\n", "not valid YAML")]
+    [InlineData("name: x\nfidelity: packets\n", "fidelity: must be protocol")]
+    [InlineData("name: x\nkind: membership\nfidelity: modelled\n", "fidelity: does not apply to a membership experiment")]
     public void Bad_definitions_are_refused_naming_the_place_and_the_key(string text, string expected)
     {
         var error = Assert.Throws<ExperimentDefinitionException>(() => ExperimentDefinition.Parse(text, "x.yaml", "h"));

@@ -124,6 +124,9 @@ public sealed record ExperimentDefinition
     /// <summary>sample_interval: how often availability and the invariants are sampled (default 1 min).</summary>
     public TimeSpan SampleInterval { get; init; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>fidelity: protocol (default; every node runs the real control plane) or modelled (<see cref="ControlPlaneFidelity.Modelled"/>).</summary>
+    public ControlPlaneFidelity Fidelity { get; init; } = ControlPlaneFidelity.Protocol;
+
     /// <summary>seeds: a count n (seeds 1..n) or a list (default 1).</summary>
     public IReadOnlyList<ulong> Seeds { get; init; } = [1];
 
@@ -153,6 +156,7 @@ public sealed record ExperimentDefinition
             Duration = Duration,
             SampleInterval = SampleInterval,
             DetectionDelay = DetectionDelay,
+            Fidelity = Fidelity,
             Seed = seed,
         };
     }
@@ -219,7 +223,8 @@ public sealed record ExperimentDefinition
                     "duration" => d with { Duration = Duration(value, key, positive: true) },
                     "sample_interval" => d with { SampleInterval = Duration(value, key, positive: true) },
                     "seeds" => d with { Seeds = Seeds(value, key) },
-                    _ => throw Error(value, key, "unknown key; the keys are name, kind, question, population, network, strategies, workload, faults, crashes, duration, sample_interval, seeds"),
+                    "fidelity" => d with { Fidelity = Scalar(value, key) switch { "protocol" => ControlPlaneFidelity.Protocol, "modelled" => ControlPlaneFidelity.Modelled, _ => throw Error(value, key, "must be protocol (every node runs the real control plane; messages counted) or modelled (the replicated state is a delayed copy of the truth; for 100 000 volunteers)") } },
+                    _ => throw Error(value, key, "unknown key; the keys are name, kind, question, population, network, strategies, workload, faults, crashes, duration, sample_interval, seeds, fidelity"),
                 };
             }
 
@@ -229,7 +234,7 @@ public sealed record ExperimentDefinition
             }
 
             // Keys of the other kind would be silently ignored: refuse them.
-            string[] appsOnly = ["workload", "faults", "sample_interval"];
+            string[] appsOnly = ["workload", "faults", "sample_interval", "fidelity"];
             string[] membershipOnly = ["crashes"];
             foreach (var (key, value) in _given)
             {

@@ -193,7 +193,7 @@ public static class ExperimentRunner
         }
 
         var seeds = runs.Select(r => r.Seed).Distinct().Count();
-        text.AppendLine(C, $"{d.Volunteers} volunteers ({d.Churn} churn), {d.Apps} apps × {d.Replicas} replicas{(d.AvailabilityTarget is { } t ? $" (availability target {t})" : "")}, {d.Duration.TotalDays:0.##} simulated days, {seeds} seed(s) per combination, definition `{d.Hash}`, commit `{commit}`.");
+        text.AppendLine(C, $"{d.Volunteers} volunteers ({d.Churn} churn), {d.Apps} apps × {d.Replicas} replicas{(d.AvailabilityTarget is { } t ? $" (availability target {t})" : "")}, {d.Duration.TotalDays:0.##} simulated days{(d.Fidelity == ControlPlaneFidelity.Modelled ? ", modelled control plane" : "")}, {seeds} seed(s) per combination, definition `{d.Hash}`, commit `{commit}`.");
         text.AppendLine();
         text.AppendLine("Mean over seeds ± half-width of the 95% confidence interval (Student's t; — with one seed).");
         text.AppendLine();
@@ -208,7 +208,9 @@ public static class ExperimentRunner
         text.AppendLine();
         text.AppendLine("Availability: share of samples in which an app had all its replicas running (mean over apps; p5: the 5th-percentile");
         text.AppendLine("app). Restore: from the first sample an app was short of replicas to the first it was whole again. Violations: the");
-        text.AppendLine("invariant checkers' findings at every sample (goal 0). Figures: availability-over-time.png, restore-cdf.png, messages.png.");
+        text.AppendLine(d.Fidelity == ControlPlaneFidelity.Modelled
+            ? "invariant checkers' findings at every sample (goal 0). Modelled control plane: no messages are sent, so none are counted (NaN). Figures: availability-over-time.png, restore-cdf.png."
+            : "invariant checkers' findings at every sample (goal 0). Figures: availability-over-time.png, restore-cdf.png, messages.png.");
         return text.ToString();
     }
 

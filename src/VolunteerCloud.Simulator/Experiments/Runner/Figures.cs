@@ -66,6 +66,11 @@ public static class Figures
         restores.ShowLegend(Edge.Bottom);
         restores.SavePng(Path.Combine(directory, "restore-cdf.png"), Width, Height);
 
+        if (definition.Fidelity == ControlPlane.ControlPlaneFidelity.Modelled)
+        {
+            return; // the modelled control plane sends no messages: nothing to draw
+        }
+
         var messages = new Plot();
         var means = groups.Select(g => g.Average(r => r.Result.ControlMessagesPerNodeSecond)).ToArray();
         var bars = messages.Add.Bars(means);
