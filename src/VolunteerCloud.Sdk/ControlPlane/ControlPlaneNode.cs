@@ -911,7 +911,6 @@ public sealed class ControlPlaneNode : INode
         }
     }
 
-
     private readonly record struct Pending(ReplicaId Replica, NodeId Host, TimeSpan Deadline, ResourceAmount Limits);
 
     private readonly record struct LocalCopy(ContainerId Container, bool Running);

@@ -42,8 +42,6 @@ public static class ModelledControlPlane
     /// <summary>How long a command takes to reach its host. 20 ms.</summary>
     public static readonly TimeSpan CommandDelay = TimeSpan.FromMilliseconds(20);
 
-    private const string Image = "app:1";
-
     /// <summary>Slices of the periodic reconcile pass.</summary>
     private const int Phases = 50;
 
@@ -51,14 +49,8 @@ public static class ModelledControlPlane
     public static ControlPlaneResult Run(ControlPlaneScenario scenario)
     {
         ArgumentNullException.ThrowIfNull(scenario);
-        using var simulation = new Simulation(new SimulationOptions { Seed = scenario.Seed });
-        var profiles = VolunteerPopulation.GenerateMany(scenario.Seed, scenario.Hosts);
-        simulation.Network.RegionLatency = null;
-        simulation.EnableContainers(new ContainerSimulationOptions
-        {
-            Images = { [Image] = new SimulatedImage(50_000_000) },
-            Hosts = id => profiles[id.Value].ToSimulatedHost(),
-        });
+        var (created, profiles) = ControlPlaneLab.NewSimulation(scenario);
+        using var simulation = created;
         var model = new Model(simulation, scenario, profiles);
         return model.Run();
     }
@@ -163,7 +155,7 @@ public static class ModelledControlPlane
                 _cluster.HistoryOf(index).SessionStarted(TimeSpan.Zero);
             }
 
-            _apps = [.. Enumerable.Range(0, scenario.Apps).Select(a => new AppSpec($"app{a:D4}", Image)
+            _apps = [.. Enumerable.Range(0, scenario.Apps).Select(a => new AppSpec($"app{a:D4}", ControlPlaneLab.Image)
             {
                 Replicas = scenario.Replicas,
                 Limits = scenario.Limits,
@@ -489,7 +481,7 @@ public static class ModelledControlPlane
         }
 
         /// <summary>Whether every app is reconciled on every pass (the churn handler's decisions drift with time).</summary>
-        private bool _everyPass => _churn.UsesResidualUptime || _scenario.AvailabilityTarget is not null;
+        private bool EveryPass => _churn.UsesResidualUptime || _scenario.AvailabilityTarget is not null;
 
         private void Attention(int app)
         {
@@ -507,7 +499,7 @@ public static class ModelledControlPlane
         /// </summary>
         private void Periodic(int phase)
         {
-            if (_everyPass)
+            if (EveryPass)
             {
                 for (var a = phase; a < _apps.Count; a += Phases)
                 {
