@@ -554,13 +554,9 @@ public static class ModelledControlPlane
             for (var i = copies.Count - 1; i >= 0; i--)
             {
                 var copy = copies[i];
-                var host = copy.Host;
-                if (!copy.Reported)
+                if (!copy.Reported && (now > copy.Deadline || !_viewAlive[copy.Host]))
                 {
-                    if (now > copy.Deadline || !_viewAlive[host])
-                    {
-                        Drop(copy, arm: false); // the start timed out or its host is gone: place it again now
-                    }
+                    Drop(copy, arm: false); // the start timed out or its host is gone: place it again now
                 }
             }
 
