@@ -68,7 +68,7 @@ internal sealed class SwimMembership : IMembershipProtocol
     public SwimMembership(MembershipSetup setup, SwimOptions options)
     {
         ArgumentNullException.ThrowIfNull(setup);
-        _options = OptionsGuard.EnsureValid(options).Clone();
+        _options = OptionsGuard.EnsureValid(options); // the factory's private copy, shared by all its nodes
         _setup = setup;
         _members = new MemberTable(setup.InitialMembers.Count + 1);
         _peerScratch = new int[Math.Max(_options.IndirectChecks, Math.Max(_options.GossipNodes, 1))];
