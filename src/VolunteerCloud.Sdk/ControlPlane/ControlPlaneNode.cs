@@ -140,6 +140,9 @@ public sealed class ControlPlaneNode : INode
     /// <summary>The desired state as this node knows it.</summary>
     public IEnumerable<AppSpec> Apps => _appNames.Where(_apps.ContainsKey).Select(name => _apps[name].Spec);
 
+    /// <summary>Whether this node holds the desired state of <paramref name="app"/> (it is among <see cref="Apps"/>).</summary>
+    public bool KnowsApp(string app) => _apps.ContainsKey(app);
+
     /// <summary>The apps this node stewards now.</summary>
     public IReadOnlyCollection<string> Stewarded => _stewarded;
 

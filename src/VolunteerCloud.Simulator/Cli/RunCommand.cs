@@ -17,9 +17,13 @@ internal static class RunCommand
         var parallel = new Option<int>("--parallel") { Description = "Runs at once.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var output = new Option<string?>("--output") { Description = "Where results go. Default: <experiment>/results (not written with --only or --seed)." };
         var quiet = new Option<bool>("--quiet") { Description = "No progress bar." };
+        var resume = new Option<bool>("--resume")
+        {
+            Description = $"Go on with an interrupted run: keep the runs recorded in <output>/{RunCheckpoint.FileName} (every full run writes it as runs finish) and make only the others.",
+        };
         var command = new Command("run", "Run an experiment: every combination of its strategies × every seed, in parallel; runs.csv, timeseries.csv, summary.md and figures.")
         {
-            experiment, only, seed, parallel, output, quiet,
+            experiment, only, seed, parallel, output, quiet, resume,
         };
         command.SetAction(parse =>
         {
@@ -44,19 +48,44 @@ internal static class RunCommand
             var partial = parse.GetValue(only) is not null || parse.GetValue(seed) is not null;
             var commit = Commit();
             var clock = WallClock.Start();
-            var runs = Execute(definition, plan, parse.GetValue(parallel), parse.GetValue(quiet) || Console.IsOutputRedirected);
+            var quietly = parse.GetValue(quiet) || Console.IsOutputRedirected;
             if (partial && parse.GetValue(output) is null)
             {
+                if (parse.GetValue(resume))
+                {
+                    Console.Error.WriteLine("vcsim run: --resume goes on with a full run; --only and --seed print their rows and keep nothing.");
+                    return 2;
+                }
+
+                var rows = Execute(definition, plan, parse.GetValue(parallel), quietly);
                 Console.WriteLine(ExperimentRunner.RunsHeader);
-                foreach (var run in runs)
+                foreach (var run in rows)
                 {
                     Console.WriteLine(ExperimentRunner.RunsRow(definition, commit, run));
                 }
 
-                return runs.Any(r => r.Result.InvariantViolations > 0) ? 1 : 0;
+                return rows.Any(r => r.Result.InvariantViolations > 0) ? 1 : 0;
             }
 
             var directory = parse.GetValue(output) ?? Path.Combine(Path.GetDirectoryName(definition.Path)!, "results");
+            IReadOnlyList<RunRecord> done;
+            try
+            {
+                done = parse.GetValue(resume) ? RunCheckpoint.Load(definition, directory) : [];
+            }
+            catch (ExperimentDefinitionException e)
+            {
+                Console.Error.WriteLine("vcsim run: " + e.Message);
+                return 2;
+            }
+
+            var rest = ExperimentRunner.Remaining(plan, done);
+            if (done.Count > 0)
+            {
+                Console.Error.WriteLine($"vcsim run: {plan.Count - rest.Count} of {plan.Count} runs kept from {Path.Combine(directory, RunCheckpoint.FileName)} (commit {string.Join(", ", done.Select(r => r.Commit).Distinct())}); {rest.Count} to make at {commit}.");
+            }
+
+            var runs = Execute(definition, rest.Count, quietly, progress => ExperimentRunner.RunWithCheckpoint(definition, plan, done, directory, commit, parse.GetValue(parallel), progress));
             var summary = ExperimentRunner.Write(definition, runs, directory, commit);
             Console.WriteLine(summary);
             Console.WriteLine($"{runs.Count} runs in {clock.Elapsed.TotalSeconds:0.0} s; results in {directory}/: runs.csv, timeseries.csv, restores.csv, summary.md, availability-over-time.png, restore-cdf.png{(definition.Fidelity == ControlPlaneFidelity.Modelled ? "" : ", messages.png")}");
@@ -106,32 +135,36 @@ internal static class RunCommand
         return 0;
     }
 
-    private static IReadOnlyList<RunRecord> Execute(ExperimentDefinition definition, IReadOnlyList<(Combination, ulong)> plan, int parallelism, bool quiet)
+    private static IReadOnlyList<RunRecord> Execute(ExperimentDefinition definition, IReadOnlyList<(Combination, ulong)> plan, int parallelism, bool quiet) =>
+        Execute(definition, plan.Count, quiet, progress => ExperimentRunner.Run(definition, plan, parallelism, progress));
+
+    /// <summary>Runs <paramref name="work"/> (<paramref name="count"/> runs) behind a progress bar, or quietly.</summary>
+    private static IReadOnlyList<RunRecord> Execute(ExperimentDefinition definition, int count, bool quiet, Func<RunProgress?, IReadOnlyList<RunRecord>> work)
     {
         if (quiet)
         {
-            return ExperimentRunner.Run(definition, plan, parallelism);
+            return work(null);
         }
 
         var progress = new RunProgress();
         IReadOnlyList<RunRecord> runs = [];
-        var total = definition.Duration.TotalSeconds * plan.Count;
+        var total = definition.Duration.TotalSeconds * count;
         AnsiConsole.Progress()
             .AutoClear(true)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
             .Start(context =>
             {
-                var task = context.AddTask($"{definition.Name}: 0/{plan.Count} runs", maxValue: total);
-                var work = Task.Run(() => runs = ExperimentRunner.Run(definition, plan, parallelism, progress));
+                var task = context.AddTask($"{definition.Name}: 0/{count} runs", maxValue: total);
+                var running = Task.Run(() => runs = work(progress));
                 var clock = WallClock.Start();
-                while (!work.Wait(250))
+                while (!running.Wait(250))
                 {
                     var seconds = Math.Max(clock.Elapsed.TotalSeconds, 0.001);
                     task.Value = Math.Min(total, progress.Simulated.TotalSeconds);
-                    task.Description = $"{definition.Name}: {progress.RunsDone}/{plan.Count} runs, {progress.Simulated.TotalDays:0.0} simulated days, {progress.Events / seconds / 1e6:0.00} M events/s";
+                    task.Description = $"{definition.Name}: {progress.RunsDone}/{count} runs, {progress.Simulated.TotalDays:0.0} simulated days, {progress.Events / seconds / 1e6:0.00} M events/s";
                 }
 
-                work.GetAwaiter().GetResult();
+                running.GetAwaiter().GetResult();
                 task.Value = total;
             });
         return runs;

@@ -290,7 +290,7 @@ public static class ControlPlaneLab
         {
             var slots = new Dictionary<string, HashSet<int>>(StringComparer.Ordinal);
             var containers = simulation.Containers!;
-            var holders = new Dictionary<string, int>(StringComparer.Ordinal);
+            var live = _samples % 10 == 0 ? new List<ControlPlaneNode>(simulation.NodeCount) : null; // every 10th sample: who holds each app
             for (var i = 0; i < simulation.NodeCount; i++)
             {
                 var id = new NodeId(i);
@@ -320,20 +320,14 @@ public static class ControlPlaneLab
                     Violate($"{simulation.Now}: host {id} reports more running copies than its engine runs");
                 }
 
-                if (_samples % 10 == 0)
-                {
-                    foreach (var app in node.Apps)
-                    {
-                        holders[app.Name] = holders.GetValueOrDefault(app.Name) + 1;
-                    }
-                }
+                live?.Add(node);
             }
 
             // Invariant: an acknowledged deployment is never lost while a node that knew it is alive (node 0 wrote
             // them all; every live node learns them by gossip and anti-entropy).
             if (_samples++ % 10 == 0 && simulation.Now > TimeSpan.FromMinutes(30))
             {
-                AppsLost = apps.Count(a => !holders.ContainsKey(a.Name));
+                AppsLost = apps.Count(a => !live!.Exists(node => node.KnowsApp(a.Name)));
                 if (AppsLost > 0)
                 {
                     Violate($"{simulation.Now}: {AppsLost} acknowledged apps are known to no live node");

@@ -108,6 +108,63 @@ public sealed class ExperimentRunnerTests
     }
 
     [Fact]
+    public void A_run_killed_part_way_and_resumed_from_its_checkpoint_writes_what_an_uninterrupted_run_writes()
+    {
+        var d = ExperimentDefinition.Parse(Small.Replace("duration: 3h", "duration: 1h", StringComparison.Ordinal), "tiny.yaml", "abc");
+        var plan = ExperimentRunner.Plan(d);
+        var whole = Path.Combine(Path.GetTempPath(), "vc-whole-" + Guid.NewGuid().ToString("N"));
+        var pieces = Path.Combine(Path.GetTempPath(), "vc-pieces-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var all = ExperimentRunner.RunWithCheckpoint(d, plan, [], whole, "c1", parallelism: 2);
+            ExperimentRunner.Write(d, all, whole, "c1");
+            var recorded = RunCheckpoint.Load(d, whole);
+            Assert.Equal(8, recorded.Count);
+            foreach (var run in all)
+            {
+                var back = recorded.Single(r => r.Combination == run.Combination && r.Seed == run.Seed);
+                Assert.Equal("c1", back.Commit);
+                Assert.Equal(ExperimentRunner.RunsRow(d, "c1", run), ExperimentRunner.RunsRow(d, "other", back));
+                Assert.Equal(run.Result.AvailabilityOverTime, back.Result.AvailabilityOverTime);
+                Assert.Equal(run.Result.RestoreSeconds, back.Result.RestoreSeconds);
+            }
+
+            // Killed after three runs, in the middle of writing the fourth line.
+            Directory.CreateDirectory(pieces);
+            var lines = File.ReadAllLines(Path.Combine(whole, RunCheckpoint.FileName));
+            File.WriteAllText(Path.Combine(pieces, RunCheckpoint.FileName), string.Join('\n', lines.Take(3)) + "\n" + lines[3][..(lines[3].Length / 2)]);
+            var kept = RunCheckpoint.Load(d, pieces);
+            Assert.Equal(3, kept.Count);
+            Assert.Equal(5, ExperimentRunner.Remaining(plan, kept).Count);
+
+            var resumed = ExperimentRunner.RunWithCheckpoint(d, plan, kept, pieces, "c2", parallelism: 2);
+            ExperimentRunner.Write(d, resumed, pieces, "c2");
+            var expected = File.ReadAllLines(Path.Combine(whole, "runs.csv")).Skip(1).Select(r => r.Replace(",c1,", ",?,", StringComparison.Ordinal));
+            var actual = File.ReadAllLines(Path.Combine(pieces, "runs.csv")).Skip(1).Select(r => r.Replace(",c1,", ",?,", StringComparison.Ordinal).Replace(",c2,", ",?,", StringComparison.Ordinal));
+            Assert.Equal(expected, actual);
+            Assert.Equal(File.ReadAllText(Path.Combine(whole, "timeseries.csv")), File.ReadAllText(Path.Combine(pieces, "timeseries.csv")));
+            Assert.Equal(File.ReadAllText(Path.Combine(whole, "restores.csv")), File.ReadAllText(Path.Combine(pieces, "restores.csv")));
+            Assert.Equal(3, File.ReadAllLines(Path.Combine(pieces, "runs.csv")).Count(r => r.Contains(",c1,", StringComparison.Ordinal)));
+            Assert.Contains("commit `c1`, `c2`", File.ReadAllText(Path.Combine(pieces, "summary.md")), StringComparison.Ordinal);
+            Assert.Equal(8, RunCheckpoint.Load(d, pieces).Count); // the cut line was dropped, the five new ones added
+
+            var changed = ExperimentDefinition.Parse(Small.Replace("duration: 3h", "duration: 1h", StringComparison.Ordinal), "tiny.yaml", "def");
+            var refusal = Assert.Throws<ExperimentDefinitionException>(() => RunCheckpoint.Load(changed, pieces));
+            Assert.Contains("from definition abc, not this one (def)", refusal.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            foreach (var directory in new[] { whole, pieces })
+            {
+                if (Directory.Exists(directory))
+                {
+                    Directory.Delete(directory, recursive: true);
+                }
+            }
+        }
+    }
+
+    [Fact]
     public void The_confidence_interval_uses_Students_t()
     {
         var (mean, half) = ExperimentRunner.MeanCi([1.0, 2.0, 3.0]);

@@ -6,7 +6,11 @@ using VolunteerCloud.Simulator.ControlPlane;
 namespace VolunteerCloud.Simulator.Experiments.Runner;
 
 /// <summary>One run of an experiment: a combination, a seed, and what it measured.</summary>
-public sealed record RunRecord(Combination Combination, ulong Seed, ControlPlaneResult Result);
+public sealed record RunRecord(Combination Combination, ulong Seed, ControlPlaneResult Result)
+{
+    /// <summary>The commit that made the run, when it is not the one writing the results (a run read back from a checkpoint).</summary>
+    public string? Commit { get; init; }
+}
 
 /// <summary>How far a set of runs has got (for progress bars): runs done, simulated seconds, events processed.</summary>
 public sealed class RunProgress
@@ -62,8 +66,8 @@ public static class ExperimentRunner
         return [.. from c in combinations from s2 in seeds select (c, s2)];
     }
 
-    /// <summary>Runs the planned runs; results come back in plan order.</summary>
-    public static IReadOnlyList<RunRecord> Run(ExperimentDefinition definition, IReadOnlyList<(Combination Combination, ulong Seed)> plan, int parallelism, RunProgress? progress = null)
+    /// <summary>Runs the planned runs; results come back in plan order. <paramref name="finished"/> sees each run as it finishes (from the run's thread).</summary>
+    public static IReadOnlyList<RunRecord> Run(ExperimentDefinition definition, IReadOnlyList<(Combination Combination, ulong Seed)> plan, int parallelism, RunProgress? progress = null, Action<RunRecord>? finished = null)
     {
         ArgumentNullException.ThrowIfNull(definition);
         ArgumentNullException.ThrowIfNull(plan);
@@ -81,9 +85,47 @@ public static class ExperimentRunner
                 },
             };
             records[i] = new RunRecord(combination, seed, ControlPlaneLab.Run(scenario));
+            finished?.Invoke(records[i]);
             progress?.RunDone();
         });
         return records;
+    }
+
+    /// <summary>The planned runs that are not among <paramref name="done"/> (matched by combination name and seed).</summary>
+    public static IReadOnlyList<(Combination Combination, ulong Seed)> Remaining(IReadOnlyList<(Combination Combination, ulong Seed)> plan, IReadOnlyList<RunRecord> done)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(done);
+        var made = done.Select(r => (r.Combination.Name, r.Seed)).ToHashSet();
+        return [.. plan.Where(p => !made.Contains((p.Combination.Name, p.Seed)))];
+    }
+
+    /// <summary>
+    /// Makes the planned runs not among <paramref name="done"/> (runs read back from the checkpoint), recording each in
+    /// <paramref name="directory"/>'s <see cref="RunCheckpoint"/> as it finishes, and returns every planned run in plan
+    /// order: what an uninterrupted run would have returned.
+    /// </summary>
+    public static IReadOnlyList<RunRecord> RunWithCheckpoint(
+        ExperimentDefinition definition, IReadOnlyList<(Combination Combination, ulong Seed)> plan, IReadOnlyList<RunRecord> done, string directory, string commit, int parallelism, RunProgress? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(done);
+        var kept = new Dictionary<(string, ulong), RunRecord>();
+        foreach (var run in done)
+        {
+            kept[(run.Combination.Name, run.Seed)] = run;
+        }
+
+        using (var checkpoint = RunCheckpoint.Open(definition, directory, done, commit))
+        {
+            foreach (var made in Run(definition, Remaining(plan, done), parallelism, progress, run => checkpoint.Append(definition, run, commit)))
+            {
+                kept[(made.Combination.Name, made.Seed)] = made;
+            }
+        }
+
+        return [.. plan.Select(p => kept[(p.Combination.Name, p.Seed)])];
     }
 
     /// <summary>The header of runs.csv.</summary>
@@ -97,7 +139,7 @@ public static class ExperimentRunner
         var r = run.Result;
         var c = run.Combination;
         return string.Create(C,
-            $"{definition.Name},{definition.Hash},{commit},{c.Name},{c.Placement},{c.Handler},{c.Control},{run.Seed},{r.MeanAvailability:0.######},{r.P5Availability:0.######},{r.MeanAnyAvailability:0.######},{r.MeanRestoreSeconds:0.#},{r.P95RestoreSeconds:0.#},{r.Restores},{r.ReplicaStarts},{r.ControlMessagesPerNodeSecond:0.#####},{r.ControlBytesPerNodeSecond:0.##},{r.InvariantViolations},{r.AppsLost},{r.WholeAgainSecondsAfterMassFailure:0.#},{r.Events}");
+            $"{definition.Name},{definition.Hash},{run.Commit ?? commit},{c.Name},{c.Placement},{c.Handler},{c.Control},{run.Seed},{r.MeanAvailability:0.######},{r.P5Availability:0.######},{r.MeanAnyAvailability:0.######},{r.MeanRestoreSeconds:0.#},{r.P95RestoreSeconds:0.#},{r.Restores},{r.ReplicaStarts},{r.ControlMessagesPerNodeSecond:0.#####},{r.ControlBytesPerNodeSecond:0.##},{r.InvariantViolations},{r.AppsLost},{r.WholeAgainSecondsAfterMassFailure:0.#},{r.Events}");
     }
 
     /// <summary>Writes results/ (runs.csv, timeseries.csv, restores.csv, summary.md, figures) and returns the summary.</summary>
@@ -193,7 +235,7 @@ public static class ExperimentRunner
         }
 
         var seeds = runs.Select(r => r.Seed).Distinct().Count();
-        text.AppendLine(C, $"{d.Volunteers} volunteers ({d.Churn} churn), {d.Apps} apps × {d.Replicas} replicas{(d.AvailabilityTarget is { } t ? $" (availability target {t})" : "")}, {d.Duration.TotalDays:0.##} simulated days{(d.Fidelity == ControlPlaneFidelity.Modelled ? ", modelled control plane" : "")}, {seeds} seed(s) per combination, definition `{d.Hash}`, commit `{commit}`.");
+        text.AppendLine(C, $"{d.Volunteers} volunteers ({d.Churn} churn), {d.Apps} apps × {d.Replicas} replicas{(d.AvailabilityTarget is { } t ? $" (availability target {t})" : "")}, {d.Duration.TotalDays:0.##} simulated days{(d.Fidelity == ControlPlaneFidelity.Modelled ? ", modelled control plane" : "")}, {seeds} seed(s) per combination, definition `{d.Hash}`, commit {string.Join(", ", runs.Select(r => r.Commit ?? commit).Distinct().Order(StringComparer.Ordinal).Select(c => $"`{c}`"))}.");
         text.AppendLine();
         text.AppendLine("Mean over seeds ± half-width of the 95% confidence interval (Student's t; — with one seed).");
         text.AppendLine();

@@ -1,0 +1,162 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using VolunteerCloud.Simulator.ControlPlane;
+
+namespace VolunteerCloud.Simulator.Experiments.Runner;
+
+/// <summary>
+/// <c>checkpoint.jsonl</c> in an experiment's results directory: one JSON line per finished run, appended as each run
+/// finishes, holding everything the results are written from (the measures, the availability series, every restore).
+/// A full <c>vcsim run</c> always writes it, so an interrupted grid loses only the runs in flight;
+/// <c>vcsim run --resume</c> reads it back and runs only the rest. A grid of a day's CPU time can so be run in
+/// pieces, and the pieces committed as they come.
+/// </summary>
+/// <remarks>
+/// Each line names the definition's hash: lines from another version of the definition are refused, not mixed in.
+/// A line cut short (the process killed while writing it) is the last one and is skipped; its run is made again.
+/// </remarks>
+public sealed class RunCheckpoint : IDisposable
+{
+    /// <summary>The checkpoint's file name in the results directory.</summary>
+    public const string FileName = "checkpoint.jsonl";
+
+    // NaN stands for "not measured" (no mass failure, no messages in the modelled tier): written as "NaN".
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, // "power-of-2+reactive", not "power-of-2\u002Breactive"
+    };
+
+    private readonly StreamWriter _writer;
+    private readonly Lock _gate = new();
+
+    private RunCheckpoint(StreamWriter writer) => _writer = writer;
+
+    /// <summary>The runs recorded in <paramref name="directory"/>'s checkpoint (none when there is none), in file order, each with its commit.</summary>
+    /// <exception cref="ExperimentDefinitionException">A line is from another definition, names an unknown combination, or is malformed before the last line.</exception>
+    public static IReadOnlyList<RunRecord> Load(ExperimentDefinition definition, string directory)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        var path = Path.Combine(directory, FileName);
+        if (!File.Exists(path))
+        {
+            return [];
+        }
+
+        var lines = File.ReadAllLines(path);
+        var runs = new List<RunRecord>(lines.Length);
+        for (var i = 0; i < lines.Length; i++)
+        {
+            if (lines[i].Length == 0)
+            {
+                continue;
+            }
+
+            Line? line;
+            try
+            {
+                line = JsonSerializer.Deserialize<Line>(lines[i], Json);
+            }
+            catch (JsonException) when (i == lines.Length - 1)
+            {
+                break; // cut short by a kill: the run is made again
+            }
+            catch (JsonException e)
+            {
+                throw new ExperimentDefinitionException($"{path}:{i + 1}: not a checkpoint line ({e.Message}).");
+            }
+
+            if (line is null || line.Hash != definition.Hash)
+            {
+                throw new ExperimentDefinitionException(
+                    $"{path}:{i + 1}: the run is from definition {line?.Hash ?? "?"}, not this one ({definition.Hash}); move the checkpoint away to start afresh.");
+            }
+
+            var combination = definition.Combinations.FirstOrDefault(c => c.Name == line.Combination)
+                ?? throw new ExperimentDefinitionException($"{path}:{i + 1}: no combination '{line.Combination}' in {definition.Path}.");
+            runs.Add(new RunRecord(combination, line.Seed, line.ToResult(definition.Scenario(combination, line.Seed))) { Commit = line.Commit });
+        }
+
+        return runs;
+    }
+
+    /// <summary>
+    /// Starts <paramref name="directory"/>'s checkpoint afresh with the <paramref name="kept"/> runs (those read back with
+    /// <see cref="Load"/>, or none), then takes new ones. The kept lines go to a new file that replaces the old one in
+    /// one rename, so a kill at any moment leaves a checkpoint holding at least the kept runs; a line the old file
+    /// held cut short is dropped.
+    /// </summary>
+    public static RunCheckpoint Open(ExperimentDefinition definition, string directory, IReadOnlyList<RunRecord> kept, string commit)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        ArgumentNullException.ThrowIfNull(kept);
+        Directory.CreateDirectory(directory);
+        var path = Path.Combine(directory, FileName);
+        var fresh = path + ".new";
+        using (var writer = new StreamWriter(fresh, append: false))
+        {
+            foreach (var run in kept)
+            {
+                writer.WriteLine(JsonSerializer.Serialize(Line.From(definition, run, run.Commit ?? commit), Json));
+            }
+        }
+
+        File.Move(fresh, path, overwrite: true);
+        return new RunCheckpoint(new StreamWriter(path, append: true));
+    }
+
+    /// <summary>Records one finished run (safe to call from parallel runs); the line is on disk when this returns.</summary>
+    public void Append(ExperimentDefinition definition, RunRecord run, string commit)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        ArgumentNullException.ThrowIfNull(run);
+        var text = JsonSerializer.Serialize(Line.From(definition, run, run.Commit ?? commit), Json);
+        lock (_gate)
+        {
+            _writer.WriteLine(text);
+            _writer.Flush();
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _writer.Dispose();
+
+    private sealed record Line(
+        string Experiment,
+        string Hash,
+        string Commit,
+        string Combination,
+        ulong Seed,
+        double MeanAvailability,
+        double P5Availability,
+        double MeanAnyAvailability,
+        double MeanRestoreSeconds,
+        double P95RestoreSeconds,
+        int Restores,
+        long ReplicaStarts,
+        double ControlMessagesPerNodeSecond,
+        double ControlBytesPerNodeSecond,
+        long InvariantViolations,
+        string[] ViolationExamples,
+        int AppsLost,
+        double WholeAgainSecondsAfterMassFailure,
+        long Events,
+        double[] AvailabilityOverTime,
+        double[] RestoreSeconds)
+    {
+        public static Line From(ExperimentDefinition d, RunRecord run, string commit)
+        {
+            var r = run.Result;
+            return new Line(d.Name, d.Hash, commit, run.Combination.Name, run.Seed, r.MeanAvailability, r.P5Availability, r.MeanAnyAvailability,
+                r.MeanRestoreSeconds, r.P95RestoreSeconds, r.Restores, r.ReplicaStarts, r.ControlMessagesPerNodeSecond, r.ControlBytesPerNodeSecond,
+                r.InvariantViolations, [.. r.ViolationExamples], r.AppsLost, r.WholeAgainSecondsAfterMassFailure, r.Events, r.AvailabilityOverTime, r.RestoreSeconds);
+        }
+
+        public ControlPlaneResult ToResult(ControlPlaneScenario scenario) =>
+            new(scenario, MeanAvailability, P5Availability, MeanAnyAvailability, MeanRestoreSeconds, P95RestoreSeconds, Restores, ReplicaStarts,
+                ControlMessagesPerNodeSecond, ControlBytesPerNodeSecond, InvariantViolations, ViolationExamples, AppsLost,
+                WholeAgainSecondsAfterMassFailure, Events, AvailabilityOverTime)
+            { RestoreSeconds = RestoreSeconds };
+    }
+}
