@@ -46,7 +46,7 @@ public static class ExperimentRunner
 {
     private static readonly CultureInfo C = CultureInfo.InvariantCulture;
 
-    /// <summary>The runs to make: every combination × seed, or the one asked for.</summary>
+    /// <summary>The runs to make: every combination × seed (seed by seed), or the one asked for.</summary>
     /// <exception cref="ExperimentDefinitionException">The combination or seed is not in the definition.</exception>
     public static IReadOnlyList<(Combination Combination, ulong Seed)> Plan(ExperimentDefinition definition, string? only = null, ulong? seed = null)
     {
@@ -63,7 +63,8 @@ public static class ExperimentRunner
 
         // --seed reruns any seed, listed or not (a row's seed is all it takes to reproduce it).
         IReadOnlyList<ulong> seeds = seed is { } s ? [s] : definition.Seeds;
-        return [.. from c in combinations from s2 in seeds select (c, s2)];
+        // Seed by seed: a grid stopped part-way (see RunCheckpoint) already holds every combination at the first seeds.
+        return [.. from s2 in seeds from c in combinations select (c, s2)];
     }
 
     /// <summary>Runs the planned runs; results come back in plan order. <paramref name="finished"/> sees each run as it finishes (from the run's thread).</summary>
