@@ -136,7 +136,17 @@ public static class ControlPlaneLab
         var (created, profiles) = NewSimulation(scenario);
         using var simulation = created;
         var hub = new OracleMembershipHub(simulation, scenario.DetectionDelay);
-        var nodes = new List<ControlPlaneNode>();
+        // Only each node's current incarnation is kept: a crashed one's counts are final, so they are added up when
+        // its successor is created and its state (every host's report, some MB at 2 000 hosts) can go.
+        var current = new ControlPlaneNode?[scenario.Hosts];
+        long messages = 0, bytes = 0, starts = 0;
+        void Count(ControlPlaneNode node)
+        {
+            messages += node.State.MessagesSent + node.Counters.CommandsSent;
+            bytes += node.State.BytesSent + (node.Counters.CommandsSent * 64);
+            starts += node.Counters.StartsRequested;
+        }
+
         var options = scenario.Options;
         if (scenario.PinnedController)
         {
@@ -146,9 +156,12 @@ public static class ControlPlaneLab
 
         ControlPlaneNode Create(NodeId id)
         {
-            var node = new ControlPlaneNode(id, hub.Create(id), scenario.Placement(), scenario.ChurnHandler(), options);
-            nodes.Add(node);
-            return node;
+            if (current[id.Value] is { } previous)
+            {
+                Count(previous);
+            }
+
+            return current[id.Value] = new ControlPlaneNode(id, hub.Create(id), scenario.Placement(), scenario.ChurnHandler(), options);
         }
 
         for (var i = 0; i < scenario.Hosts; i++)
@@ -259,12 +272,12 @@ public static class ControlPlaneLab
             sampler.Record(t, slots, a => InvariantChecker.DesiredReplicas(apps[a]), massFailureDone);
         }
 
-        long messages = 0, bytes = 0, starts = 0;
-        foreach (var node in nodes)
+        foreach (var node in current)
         {
-            messages += node.State.MessagesSent + node.Counters.CommandsSent;
-            bytes += node.State.BytesSent + (node.Counters.CommandsSent * 64);
-            starts += node.Counters.StartsRequested;
+            if (node is not null)
+            {
+                Count(node);
+            }
         }
 
         var nodeSeconds = scenario.Hosts * scenario.Duration.TotalSeconds;
