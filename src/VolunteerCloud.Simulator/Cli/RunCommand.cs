@@ -17,13 +17,17 @@ internal static class RunCommand
         var parallel = new Option<int>("--parallel") { Description = "Runs at once.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var output = new Option<string?>("--output") { Description = "Where results go. Default: <experiment>/results (not written with --only or --seed)." };
         var quiet = new Option<bool>("--quiet") { Description = "No progress bar." };
+        var report = new Option<bool>("--report")
+        {
+            Description = $"Write the results of the runs recorded so far in <output>/{RunCheckpoint.FileName}, making none (a grid part-way; summary.md says how many of the planned runs it holds).",
+        };
         var resume = new Option<bool>("--resume")
         {
             Description = $"Go on with an interrupted run: keep the runs recorded in <output>/{RunCheckpoint.FileName} (every full run writes it as runs finish) and make only the others.",
         };
         var command = new Command("run", "Run an experiment: every combination of its strategies × every seed, in parallel; runs.csv, timeseries.csv, summary.md and figures.")
         {
-            experiment, only, seed, parallel, output, quiet, resume,
+            experiment, only, seed, parallel, output, quiet, resume, report,
         };
         command.SetAction(parse =>
         {
@@ -51,9 +55,9 @@ internal static class RunCommand
             var quietly = parse.GetValue(quiet) || Console.IsOutputRedirected;
             if (partial && parse.GetValue(output) is null)
             {
-                if (parse.GetValue(resume))
+                if (parse.GetValue(resume) || parse.GetValue(report))
                 {
-                    Console.Error.WriteLine("vcsim run: --resume goes on with a full run; --only and --seed print their rows and keep nothing.");
+                    Console.Error.WriteLine("vcsim run: --resume and --report work on a full run's checkpoint; --only and --seed print their rows and keep nothing.");
                     return 2;
                 }
 
@@ -71,12 +75,20 @@ internal static class RunCommand
             IReadOnlyList<RunRecord> done;
             try
             {
-                done = parse.GetValue(resume) ? RunCheckpoint.Load(definition, directory) : [];
+                done = parse.GetValue(resume) || parse.GetValue(report) ? RunCheckpoint.Load(definition, directory) : [];
             }
             catch (ExperimentDefinitionException e)
             {
                 Console.Error.WriteLine("vcsim run: " + e.Message);
                 return 2;
+            }
+
+            if (parse.GetValue(report))
+            {
+                var recorded = ExperimentRunner.Recorded(plan, done);
+                Console.WriteLine(ExperimentRunner.Write(definition, recorded, directory, commit, plannedRuns: plan.Count));
+                Console.WriteLine($"{recorded.Count} of {plan.Count} runs in the checkpoint; results in {directory}/");
+                return recorded.Any(r => r.Result.InvariantViolations > 0) ? 1 : 0;
             }
 
             var rest = ExperimentRunner.Remaining(plan, done);

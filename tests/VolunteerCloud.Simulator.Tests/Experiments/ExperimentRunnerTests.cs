@@ -136,6 +136,9 @@ public sealed class ExperimentRunnerTests
             var kept = RunCheckpoint.Load(d, pieces);
             Assert.Equal(3, kept.Count);
             Assert.Equal(5, ExperimentRunner.Remaining(plan, kept).Count);
+            var partWay = ExperimentRunner.Write(d, ExperimentRunner.Recorded(plan, kept), pieces, "c2", plannedRuns: plan.Count);
+            Assert.Contains("**Part-way: 3 of the 8 planned runs**", partWay, StringComparison.Ordinal);
+            Assert.Equal(4, File.ReadAllLines(Path.Combine(pieces, "runs.csv")).Length);
 
             var resumed = ExperimentRunner.RunWithCheckpoint(d, plan, kept, pieces, "c2", parallelism: 2);
             ExperimentRunner.Write(d, resumed, pieces, "c2");

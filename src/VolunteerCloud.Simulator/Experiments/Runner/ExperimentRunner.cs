@@ -101,6 +101,20 @@ public static class ExperimentRunner
         return [.. plan.Where(p => !made.Contains((p.Combination.Name, p.Seed)))];
     }
 
+    /// <summary>The planned runs that are among <paramref name="done"/>, in plan order (a grid part-way).</summary>
+    public static IReadOnlyList<RunRecord> Recorded(IReadOnlyList<(Combination Combination, ulong Seed)> plan, IReadOnlyList<RunRecord> done)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(done);
+        var kept = new Dictionary<(string, ulong), RunRecord>();
+        foreach (var run in done)
+        {
+            kept[(run.Combination.Name, run.Seed)] = run;
+        }
+
+        return [.. plan.Where(p => kept.ContainsKey((p.Combination.Name, p.Seed))).Select(p => kept[(p.Combination.Name, p.Seed)])];
+    }
+
     /// <summary>
     /// Makes the planned runs not among <paramref name="done"/> (runs read back from the checkpoint), recording each in
     /// <paramref name="directory"/>'s <see cref="RunCheckpoint"/> as it finishes, and returns every planned run in plan
@@ -144,7 +158,12 @@ public static class ExperimentRunner
     }
 
     /// <summary>Writes results/ (runs.csv, timeseries.csv, restores.csv, summary.md, figures) and returns the summary.</summary>
-    public static string Write(ExperimentDefinition definition, IReadOnlyList<RunRecord> runs, string directory, string commit)
+    /// <param name="definition">The experiment.</param>
+    /// <param name="runs">The runs, in plan order.</param>
+    /// <param name="directory">Where the results go.</param>
+    /// <param name="commit">The commit writing them (and of every run that names none).</param>
+    /// <param name="plannedRuns">How many runs the grid plans, when <paramref name="runs"/> is a grid part-way (summary.md says so).</param>
+    public static string Write(ExperimentDefinition definition, IReadOnlyList<RunRecord> runs, string directory, string commit, int? plannedRuns = null)
     {
         ArgumentNullException.ThrowIfNull(definition);
         ArgumentNullException.ThrowIfNull(runs);
@@ -195,7 +214,7 @@ public static class ExperimentRunner
             }
         }
 
-        var summary = Summary(definition, runs, commit);
+        var summary = Summary(definition, runs, commit, plannedRuns);
         File.WriteAllText(Path.Combine(directory, "summary.md"), summary);
         Figures.Draw(definition, runs, directory);
         return summary;
@@ -224,11 +243,17 @@ public static class ExperimentRunner
         return (mean, StudentT.InvCDF(0, 1, values.Count - 1, 0.975) * sd / Math.Sqrt(values.Count));
     }
 
-    private static string Summary(ExperimentDefinition d, IReadOnlyList<RunRecord> runs, string commit)
+    private static string Summary(ExperimentDefinition d, IReadOnlyList<RunRecord> runs, string commit, int? plannedRuns)
     {
         var text = new StringBuilder();
         text.AppendLine(C, $"# {d.Name}: results");
         text.AppendLine();
+        if (plannedRuns is { } planned && planned != runs.Count)
+        {
+            text.AppendLine(C, $"**Part-way: {runs.Count} of the {planned} planned runs** (the rest are still to make: `vcsim run {Path.GetDirectoryName(d.Path)} --resume`). A combination's seeds are the ones listed under it in runs.csv.");
+            text.AppendLine();
+        }
+
         if (d.Question.Length > 0)
         {
             text.AppendLine(C, $"**Question.** {d.Question.Trim()}");
