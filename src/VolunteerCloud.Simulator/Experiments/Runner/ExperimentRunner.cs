@@ -96,23 +96,16 @@ public static class ExperimentRunner
     public static IReadOnlyList<(Combination Combination, ulong Seed)> Remaining(IReadOnlyList<(Combination Combination, ulong Seed)> plan, IReadOnlyList<RunRecord> done)
     {
         ArgumentNullException.ThrowIfNull(plan);
-        ArgumentNullException.ThrowIfNull(done);
-        var made = done.Select(r => (r.Combination.Name, r.Seed)).ToHashSet();
-        return [.. plan.Where(p => !made.Contains((p.Combination.Name, p.Seed)))];
+        var made = ByRun(done);
+        return [.. plan.Where(p => !made.ContainsKey((p.Combination.Name, p.Seed)))];
     }
 
     /// <summary>The planned runs that are among <paramref name="done"/>, in plan order (a grid part-way).</summary>
     public static IReadOnlyList<RunRecord> Recorded(IReadOnlyList<(Combination Combination, ulong Seed)> plan, IReadOnlyList<RunRecord> done)
     {
         ArgumentNullException.ThrowIfNull(plan);
-        ArgumentNullException.ThrowIfNull(done);
-        var kept = new Dictionary<(string, ulong), RunRecord>();
-        foreach (var run in done)
-        {
-            kept[(run.Combination.Name, run.Seed)] = run;
-        }
-
-        return [.. plan.Where(p => kept.ContainsKey((p.Combination.Name, p.Seed))).Select(p => kept[(p.Combination.Name, p.Seed)])];
+        var made = ByRun(done);
+        return [.. plan.Where(p => made.ContainsKey((p.Combination.Name, p.Seed))).Select(p => made[(p.Combination.Name, p.Seed)])];
     }
 
     /// <summary>
@@ -124,23 +117,25 @@ public static class ExperimentRunner
         ExperimentDefinition definition, IReadOnlyList<(Combination Combination, ulong Seed)> plan, IReadOnlyList<RunRecord> done, string directory, string commit, int parallelism, RunProgress? progress = null)
     {
         ArgumentNullException.ThrowIfNull(definition);
-        ArgumentNullException.ThrowIfNull(plan);
-        ArgumentNullException.ThrowIfNull(done);
-        var kept = new Dictionary<(string, ulong), RunRecord>();
-        foreach (var run in done)
-        {
-            kept[(run.Combination.Name, run.Seed)] = run;
-        }
-
+        IReadOnlyList<RunRecord> made;
         using (var checkpoint = RunCheckpoint.Open(definition, directory, done, commit))
         {
-            foreach (var made in Run(definition, Remaining(plan, done), parallelism, progress, run => checkpoint.Append(definition, run, commit)))
-            {
-                kept[(made.Combination.Name, made.Seed)] = made;
-            }
+            made = Run(definition, Remaining(plan, done), parallelism, progress, run => checkpoint.Append(definition, run, commit));
         }
 
-        return [.. plan.Select(p => kept[(p.Combination.Name, p.Seed)])];
+        return Recorded(plan, [.. done, .. made]);
+    }
+
+    private static Dictionary<(string Combination, ulong Seed), RunRecord> ByRun(IReadOnlyList<RunRecord> runs)
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        var byRun = new Dictionary<(string, ulong), RunRecord>();
+        foreach (var run in runs)
+        {
+            byRun[(run.Combination.Name, run.Seed)] = run; // a later record of the same run wins
+        }
+
+        return byRun;
     }
 
     /// <summary>The header of runs.csv.</summary>
