@@ -122,6 +122,8 @@ public sealed class RunCheckpoint : IDisposable
     /// <inheritdoc />
     public void Dispose() => _writer.Dispose();
 
+    // The file format, kept apart from ControlPlaneResult on purpose: renaming or adding a result field must not
+    // make the checkpoints of grids already part-way unreadable. Fields are only ever added (with defaults).
     private sealed record Line(
         string Experiment,
         string Hash,
