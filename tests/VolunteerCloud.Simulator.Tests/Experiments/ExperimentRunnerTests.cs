@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using VolunteerCloud.Simulator.Experiments.Runner;
 
 namespace VolunteerCloud.Simulator.Tests.Experiments;
@@ -105,6 +106,37 @@ public sealed class ExperimentRunnerTests
         {
             Directory.Delete(directory, recursive: true);
         }
+    }
+
+    [Fact]
+    public void Parallel_workers_take_runs_in_plan_order()
+    {
+        // One combination, seeds 1..6: a run's seed is its place in the plan. While the first run's worker is held,
+        // the other worker must make runs 2 and 3 next (a worker handed the second half of the plan would make 4 and 5).
+        var d = ExperimentDefinition.Parse(
+            Small.Replace("duration: 3h", "duration: 10m", StringComparison.Ordinal)
+                .Replace("placement: [power-of-2, availability-aware]", "placement: random", StringComparison.Ordinal)
+                .Replace("control: [leaderless, controller]", "control: leaderless", StringComparison.Ordinal)
+                .Replace("seeds: [3, 4]", "seeds: 6", StringComparison.Ordinal),
+            "tiny.yaml", "h");
+        var plan = ExperimentRunner.Plan(d);
+        Assert.Equal([1UL, 2UL, 3UL, 4UL, 5UL, 6UL], plan.Select(p => p.Seed));
+        var finishedOrder = new ConcurrentQueue<ulong>();
+        using var twoOthersDone = new CountdownEvent(2);
+        ExperimentRunner.Run(d, plan, parallelism: 2, finished: run =>
+        {
+            if (run.Seed == 1)
+            {
+                Assert.True(twoOthersDone.Wait(TimeSpan.FromMinutes(2)), "the other worker did not finish two runs");
+            }
+            else if (!twoOthersDone.IsSet)
+            {
+                twoOthersDone.Signal();
+            }
+
+            finishedOrder.Enqueue(run.Seed);
+        });
+        Assert.Equal([2UL, 3UL, 1UL], finishedOrder.Take(3));
     }
 
     [Fact]

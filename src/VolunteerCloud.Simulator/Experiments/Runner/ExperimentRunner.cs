@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using MathNet.Numerics.Distributions;
@@ -73,7 +74,10 @@ public static class ExperimentRunner
         ArgumentNullException.ThrowIfNull(definition);
         ArgumentNullException.ThrowIfNull(plan);
         var records = new RunRecord[plan.Count];
-        Parallel.For(0, plan.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism) }, i =>
+        // Runs are taken one at a time in plan order (Parallel.For would hand each worker a range, so a grid stopped
+        // part-way would hold runs from the middle of the plan instead of every combination at the first seeds).
+        var inPlanOrder = Partitioner.Create(Enumerable.Range(0, plan.Count), EnumerablePartitionerOptions.NoBuffering);
+        Parallel.ForEach(inPlanOrder, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism) }, i =>
         {
             var (combination, seed) = plan[i];
             var last = (Time: TimeSpan.Zero, Events: 0L);
