@@ -87,6 +87,47 @@ public sealed class ClusterTests(Testbed testbed, ITestOutputHelper output) : IA
     }
 
     [TestbedFact]
+    public async Task A_restarted_node_answers_retry_later_not_no_such_app_until_it_has_synced_the_desired_state()
+    {
+        Testbed.Require();
+        var daemons = await testbed.StartClusterAsync();
+        await Deploy(1, Compose);
+        await WaitWhole("web", 3);
+
+        // The daemon restarts without its state (the engine and its containers stay): until anti-entropy has compared
+        // its desired state with a peer's, "web" is unknown to it but must not be reported as nonexistent.
+        daemons[3].Kill(entireProcessTree: true);
+        await daemons[3].WaitForExitAsync();
+        await testbed.StartDaemonAsync(4);
+        var clock = Stopwatch.StartNew();
+        using var client = Testbed.AdminClient();
+        var answers = new List<int>();
+        while (true)
+        {
+            using var response = await client.GetAsync(new Uri(Testbed.Api(4), "/v1/apps/web"));
+            answers.Add((int)response.StatusCode);
+            if (response.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable)
+            {
+                Assert.True(response.Headers.RetryAfter?.Delta is { TotalSeconds: >= 1 }, "a 503 says when to retry");
+                Assert.Contains("ask again in a few seconds", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            }
+
+            if (response.IsSuccessStatusCode || clock.Elapsed > TimeSpan.FromSeconds(60))
+            {
+                break;
+            }
+
+            await Task.Delay(200);
+        }
+
+        output.WriteLine($"restarted node: {answers.Count(c => c == 503)} x 503, then {answers[^1]} after {clock.Elapsed.TotalSeconds:F1} s");
+        Assert.DoesNotContain(404, answers);
+        Assert.Equal(200, answers[^1]);
+        using var unknown = await client.GetAsync(new Uri(Testbed.Api(4), "/v1/apps/no-such-app"));
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, unknown.StatusCode); // synced now: a name nobody deployed is 404
+    }
+
+    [TestbedFact]
     public async Task A_graceful_leave_starts_the_replacement_before_the_leaving_hosts_container_stops()
     {
         Testbed.Require();

@@ -68,14 +68,13 @@ internal static class HttpApi
         v1.MapGet("/members", async (NodeRuntime runtime, CancellationToken ct) => Results.Ok(await runtime.InvokeAsync((node, _) =>
             node.Membership.View.Members.OrderBy(m => m.Id.Value).Select(ToInfo).ToList(), ct))).WithName("ListMembers");
 
-        v1.MapGet("/apps", async (NodeRuntime runtime, CancellationToken ct) => Results.Ok(await runtime.InvokeAsync((node, _) =>
-            node.Apps.OrderBy(a => a.Name, StringComparer.Ordinal).Select(a => Describe(node, a)).ToList(), ct))).WithName("ListApps");
+        v1.MapGet("/apps", async (NodeRuntime runtime, CancellationToken ct) => await runtime.InvokeAsync((node, _) =>
+            runtime.KnowsDesiredState(node)
+                ? Results.Ok(node.Apps.OrderBy(a => a.Name, StringComparer.Ordinal).Select(a => Describe(node, a)).ToList())
+                : NotSyncedYet(node), ct)).WithName("ListApps");
 
-        v1.MapGet("/apps/{name}", async (string name, NodeRuntime runtime, CancellationToken ct) =>
-        {
-            var info = await runtime.InvokeAsync((node, _) => node.Apps.FirstOrDefault(a => a.Name == name) is { } spec ? Describe(node, spec) : null, ct);
-            return info is null ? NotFound(name) : Results.Ok(info);
-        }).WithName("GetApp");
+        v1.MapGet("/apps/{name}", async (string name, NodeRuntime runtime, CancellationToken ct) => await runtime.InvokeAsync((node, _) =>
+            node.Apps.FirstOrDefault(a => a.Name == name) is { } spec ? Results.Ok(Describe(node, spec)) : Unknown(runtime, node, name), ct)).WithName("GetApp");
 
         v1.MapPost("/apps", async (HttpRequest request, NodeRuntime runtime, CancellationToken ct) =>
         {
@@ -132,41 +131,41 @@ internal static class HttpApi
                 return Results.BadRequest(new ApiError($"replicas must be between 0 and {MaxReplicas}."));
             }
 
-            var found = await runtime.InvokeAsync((node, context) =>
+            return await runtime.InvokeAsync((node, context) =>
             {
                 if (!node.Apps.Any(a => a.Name == name))
                 {
-                    return false;
+                    return Unknown(runtime, node, name);
                 }
 
                 node.Scale(context, name, replicas);
-                return true;
+                return Results.Accepted($"/v1/apps/{name}", new ChangeResult([name], $"Scaled {name} to {replicas}."));
             }, ct);
-            return found ? Results.Accepted($"/v1/apps/{name}", new ChangeResult([name], $"Scaled {name} to {replicas}.")) : NotFound(name);
         }).WithName("Scale");
 
         v1.MapDelete("/apps/{name}", async (string name, NodeRuntime runtime, CancellationToken ct) =>
         {
-            var found = await runtime.InvokeAsync((node, context) =>
+            return await runtime.InvokeAsync((node, context) =>
             {
                 if (!node.Apps.Any(a => a.Name == name))
                 {
-                    return false;
+                    return Unknown(runtime, node, name);
                 }
 
                 node.Remove(context, name);
-                return true;
+                return Results.Accepted("/v1/apps", new ChangeResult([name], $"Removing {name}; its replicas stop everywhere."));
             }, ct);
-            return found ? Results.Accepted("/v1/apps", new ChangeResult([name], $"Removing {name}; its replicas stop everywhere.")) : NotFound(name);
         }).WithName("Remove");
 
         v1.MapGet("/apps/{name}/logs", async (string name, int? tail, HttpRequest request, NodeRuntime runtime, IHttpClientFactory http, CancellationToken ct) =>
         {
             var lines = Math.Clamp(tail ?? 100, 1, 10_000);
-            var where = await runtime.InvokeAsync((node, _) => node.Apps.FirstOrDefault(a => a.Name == name) is { } spec ? Describe(node, spec).Placement.Where(p => p.Running).ToList() : null, ct);
+            var (where, unknown) = await runtime.InvokeAsync((node, _) => node.Apps.FirstOrDefault(a => a.Name == name) is { } spec
+                ? (Describe(node, spec).Placement.Where(p => p.Running).ToList(), null)
+                : ((List<ReplicaInfo>?)null, Unknown(runtime, node, name)), ct);
             if (where is null)
             {
-                return NotFound(name);
+                return unknown!;
             }
 
             var text = new StringBuilder();
@@ -266,7 +265,26 @@ internal static class HttpApi
 
     private static bool TryParseKeyId(string text, out uint id) => uint.TryParse(text, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out id);
 
-    private static IResult NotFound(string name) => Results.NotFound(new ApiError($"No app is called '{name}'. 'vc ps' lists the apps."));
+    /// <summary>
+    /// An app this node does not hold: 404 when the node knows the desired state, otherwise 503 with Retry-After — a
+    /// restarted node starts empty and learns the apps by anti-entropy within seconds, so "no such app" would be wrong.
+    /// </summary>
+    private static IResult Unknown(NodeRuntime runtime, ControlPlaneNode node, string name) =>
+        runtime.KnowsDesiredState(node) ? Results.NotFound(new ApiError($"No app is called '{name}'. 'vc ps' lists the apps.")) : NotSyncedYet(node);
+
+    private static RetryLater NotSyncedYet(ControlPlaneNode node) => new(
+        node.State.AntiEntropyInterval,
+        new ApiError("This node (re)started moments ago and has not yet compared its desired state with another node's, so it cannot tell which apps exist; ask again in a few seconds, or ask another node."));
+
+    /// <summary>503 Service Unavailable with a Retry-After header (whole seconds) and an error body.</summary>
+    private sealed class RetryLater(TimeSpan after, ApiError error) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(after.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            return Results.Json(error, statusCode: StatusCodes.Status503ServiceUnavailable).ExecuteAsync(httpContext);
+        }
+    }
 
     private static MemberInfo ToInfo(Member m) => new(m.Id.Value, m.State.ToString().ToLowerInvariant(), m.Incarnation, m.Metadata.Address, m.Metadata.ApiPort, m.Metadata.Region, m.Metadata.CpuMillicores, m.Metadata.MemoryMegabytes);
 

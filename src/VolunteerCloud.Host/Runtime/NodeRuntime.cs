@@ -125,6 +125,19 @@ internal sealed partial class NodeRuntime : BackgroundService
     /// <summary>Whether the node is leaving (a graceful leave or an owner reclaim has begun).</summary>
     public bool Leaving { get; private set; }
 
+    /// <summary>Whether no seed answered when the node started: it began a cluster of its own, so the desired state it holds is all there is.</summary>
+    public bool StartedAlone { get; private set; }
+
+    /// <summary>
+    /// Whether the node can tell an app that does not exist from one it has not heard of yet: it started alone, or
+    /// anti-entropy has compared its desired state with a peer's (a restarted node starts empty; call on the loop).
+    /// </summary>
+    public bool KnowsDesiredState(ControlPlaneNode node)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        return StartedAlone || node.State.Synced;
+    }
+
     /// <summary>Runs <paramref name="action"/> on the node's loop, between two inputs, and returns its result.</summary>
     public async Task<T> InvokeAsync<T>(Func<ControlPlaneNode, NodeContext, T> action, CancellationToken cancellationToken = default)
     {
@@ -173,6 +186,7 @@ internal sealed partial class NodeRuntime : BackgroundService
         }
 
         var seeds = await ResolveSeedsAsync(cancellationToken).ConfigureAwait(false);
+        StartedAlone = seeds.Count == 0;
         var capacity = _options.Capacity;
         var metadata = new MemberMetadata((ushort)_options.Region, (int)(capacity.Cpus * 1000), (int)(capacity.MemoryBytes >> 20))
         {
@@ -182,7 +196,11 @@ internal sealed partial class NodeRuntime : BackgroundService
         var membership = _membership.Create(new MembershipSetup(self, metadata, seeds));
         var churn = new ProactiveChurnHandler(_options.RescheduleGrace, residualThresholdHours: 0); // moves replicas off hosts that announce they leave
         // A real node acts on a change within milliseconds (the simulator's 200 ms batches many nodes' changes).
-        _node = new ControlPlaneNode(self, membership, _placement.Create(), churn, new ControlPlaneOptions { ReconcileDelay = TimeSpan.FromMilliseconds(2) });
+        _node = new ControlPlaneNode(self, membership, _placement.Create(), churn, new ControlPlaneOptions
+        {
+            ReconcileDelay = TimeSpan.FromMilliseconds(2),
+            State = new ReplicatedStateOptions { ConfirmUntilSynced = true }, // the API tells "no such app" only once synced
+        });
         var seed = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
         _context = new HostNodeContext(self, _clock, new SplittableRandom(seed), _containers, _transport, _loggers.CreateLogger("VolunteerCloud.Node"), _meter, OnTimer);
         LogStarting(_logger, self.Value, Advertised, seeds.Count, capacity.ToString());

@@ -24,6 +24,14 @@ public sealed class ReplicatedStateOptions
     /// <summary>Bytes per anti-entropy message (summaries and entries are split to fit). Default 60 000.</summary>
     public int SyncBudgetBytes { get; set; } = 60_000;
 
+    /// <summary>
+    /// Until the node has synced, start anti-entropy with a <see cref="StateDigestQuery"/>, which the peer answers even
+    /// when the two states are equal, so <see cref="ReplicatedState.Synced"/> turns true at the first exchange rather
+    /// than whenever a peer's digest happens to arrive. Default false (the simulator's experiments measure the protocol
+    /// without it); the volunteer daemon turns it on, since it answers "no such app" only once synced.
+    /// </summary>
+    public bool ConfirmUntilSynced { get; set; }
+
     /// <summary>Timer kinds used: this one (gossip) and the next (anti-entropy). Default 200.</summary>
     public int TimerKind { get; set; } = 200;
 
@@ -88,6 +96,16 @@ public sealed class ReplicatedState
 
     /// <summary>Entries held, tombstones included.</summary>
     public int Count => _entries.Count;
+
+    /// <summary>
+    /// Whether this node has compared its state with a peer's since it started: anti-entropy found the two equal, or
+    /// brought the peer's entries (the first of them: a large repair can take a few more datagrams). Until then a node
+    /// started without its state (a restart) holds only what gossip brought, so a key it lacks may exist elsewhere.
+    /// </summary>
+    public bool Synced { get; private set; }
+
+    /// <summary>How often the node starts an anti-entropy exchange (so how long <see cref="Synced"/> usually takes).</summary>
+    public TimeSpan AntiEntropyInterval => _options.AntiEntropyInterval;
 
     /// <summary>XOR of the entries' stamp hashes: equal on two nodes that hold the same stamps.</summary>
     public ulong Hash { get; private set; }
@@ -181,7 +199,14 @@ public sealed class ReplicatedState
         {
             if (_randomPeer(context.Random) is { } peer)
             {
-                Send(context, peer, new StateDigest(_entries.Count, Hash), 12);
+                if (_options.ConfirmUntilSynced && !Synced)
+                {
+                    Send(context, peer, new StateDigestQuery(_entries.Count, Hash), 12);
+                }
+                else
+                {
+                    Send(context, peer, new StateDigest(_entries.Count, Hash), 12);
+                }
             }
 
             context.SetTimer(_options.AntiEntropyInterval, tag);
@@ -191,12 +216,12 @@ public sealed class ReplicatedState
         return false;
     }
 
-    /// <summary>Handles the state's messages (types 64–67).</summary>
+    /// <summary>Handles the state's messages (types 64–67, 70 and 71).</summary>
     public bool TryHandleMessage(NodeContext context, NodeId from, InboundMessage message)
     {
         ArgumentNullException.ThrowIfNull(context);
         var type = message.Type.Value;
-        if (type is (< 64 or > 67) and not 70)
+        if (type is (< 64 or > 67) and not 70 and not 71)
         {
             return false;
         }
@@ -207,6 +232,7 @@ public sealed class ReplicatedState
             {
                 case 64:
                     var body = message.Read<StateEntries>();
+                    Synced |= body.Sync;
                     foreach (var entry in body.Entries.Items.Span)
                     {
                         Merge(entry, spread: !body.Sync);
@@ -215,11 +241,11 @@ public sealed class ReplicatedState
                     break;
                 case 65:
                     var digest = message.Read<StateDigest>();
-                    if (digest.Count != _entries.Count || digest.Hash != Hash)
-                    {
-                        Send(context, from, new StateBuckets(_entries.Count, _bucketHash.ToArray()), 12 + (8 * StateBuckets.BucketCount));
-                    }
-
+                    OnDigest(context, from, digest.Count, digest.Hash, confirmEqual: false);
+                    break;
+                case 71:
+                    var query = message.Read<StateDigestQuery>();
+                    OnDigest(context, from, query.Count, query.Hash, confirmEqual: true);
                     break;
                 case 70:
                     var buckets = message.Read<StateBuckets>().Hashes.Items.Span;
@@ -235,6 +261,10 @@ public sealed class ReplicatedState
                     if (differ != 0)
                     {
                         SendStamps(context, from, differ);
+                    }
+                    else
+                    {
+                        Synced = true;
                     }
 
                     break;
@@ -267,6 +297,21 @@ public sealed class ReplicatedState
 
     /// <summary>Messages that could not be decoded (dropped).</summary>
     public long MalformedMessages { get; private set; }
+
+    private void OnDigest(NodeContext context, NodeId from, int count, ulong hash, bool confirmEqual)
+    {
+        if (count != _entries.Count || hash != Hash)
+        {
+            Send(context, from, new StateBuckets(_entries.Count, _bucketHash.ToArray()), 12 + (8 * StateBuckets.BucketCount));
+            return;
+        }
+
+        Synced = true;
+        if (confirmEqual)
+        {
+            Send(context, from, new StateDigest(_entries.Count, Hash), 12); // equal: the asker learns it is synced
+        }
+    }
 
     private void OnSummary(NodeContext context, NodeId from, StateSummary summary)
     {
@@ -315,6 +360,7 @@ public sealed class ReplicatedState
         }
 
         SendEntries(context, from, push, _options.SyncBudgetBytes);
+        Synced |= pull.Count == 0; // nothing to learn from the sender; otherwise its entries follow
         for (var start = 0; start < pull.Count;)
         {
             var bytes = 8;

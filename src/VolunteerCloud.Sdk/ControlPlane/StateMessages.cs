@@ -160,6 +160,29 @@ public readonly record struct StateDigest(int Count, ulong Hash) : IWireMessage<
 }
 
 /// <summary>
+/// Anti-entropy from a node that has not synced yet (<see cref="ReplicatedState.Synced"/>): a <see cref="StateDigest"/>
+/// whose receiver also answers when the two states are equal, with its own digest, so the asker learns that it holds
+/// the whole state. Type 71.
+/// </summary>
+/// <param name="Count">Entries held (tombstones included).</param>
+/// <param name="Hash">XOR of every entry's stamp hash.</param>
+public readonly record struct StateDigestQuery(int Count, ulong Hash) : IWireMessage<StateDigestQuery>
+{
+    /// <inheritdoc />
+    public static MessageType MessageType => new(71);
+
+    /// <inheritdoc />
+    public void Write(ref WireWriter writer) => new StateDigest(Count, Hash).Write(ref writer);
+
+    /// <inheritdoc />
+    public static StateDigestQuery Read(ref WireReader reader)
+    {
+        var digest = StateDigest.Read(ref reader);
+        return new StateDigestQuery(digest.Count, digest.Hash);
+    }
+}
+
+/// <summary>
 /// Anti-entropy, second step, sent when digests differ: the sender's count and the XOR of its stamp hashes per bucket
 /// (a key's bucket is the top bits of its hash), so only the buckets that differ are compared stamp by stamp. Type 70.
 /// </summary>

@@ -220,6 +220,68 @@ public sealed class ReplicatedStateTests
     }
 
     [Fact]
+    public void A_node_is_synced_once_anti_entropy_has_compared_it_with_a_peer_and_not_by_gossip_alone()
+    {
+        // Node 1 stands for a restarted node: empty, then an update reaches it by gossip. Only anti-entropy (started by
+        // hand here; the timers are a day away) tells it what else the cluster holds.
+        var options = new ReplicatedStateOptions { AntiEntropyInterval = TimeSpan.FromDays(1) };
+        using var simulation = new Simulation(new SimulationOptions { Seed = 5 });
+        var full = new StateNode(new NodeId(0), () => 2, options);
+        var restarted = new StateNode(new NodeId(1), () => 2, options);
+        simulation.AddNode(full);
+        simulation.AddNode(restarted);
+        full.State.Merge(new StateEntry("app/old", 1, new NodeId(0), false, new byte[] { 1 }), spread: false);
+        simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(0), c => full.State.Write("app/new", new byte[] { 2 }, context: c));
+        simulation.RunFor(TimeSpan.FromSeconds(5));
+        Assert.True(restarted.State.TryGet("app/new", out _));
+        Assert.False(restarted.State.TryGet("app/old", out _));
+        Assert.False(restarted.State.Synced, "an update heard by gossip says nothing of the rest of the state");
+        Assert.False(full.State.Synced);
+
+        var antiEntropy = new TimerTag(options.TimerKind + 1);
+        simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(0), c => full.State.TryHandleTimer(c, antiEntropy)); // digests differ: repaired
+        simulation.RunFor(TimeSpan.FromSeconds(1));
+        Assert.True(restarted.State.TryGet("app/old", out _));
+        Assert.True(restarted.State.Synced);
+        Assert.False(full.State.Synced, "the node that started the exchange learned nothing of its own completeness");
+
+        simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(1), c => restarted.State.TryHandleTimer(c, antiEntropy)); // digests equal
+        simulation.RunFor(TimeSpan.FromSeconds(1));
+        Assert.True(full.State.Synced);
+    }
+
+    [Fact]
+    public void With_ConfirmUntilSynced_a_node_whose_state_already_equals_its_peers_learns_it_at_its_first_exchange()
+    {
+        // Both nodes hold the same entries. A plain digest to an equal peer gets no answer, so the asker stays unsynced;
+        // the query is answered with the peer's digest, and the asker then sends plain digests again.
+        foreach (var confirm in new[] { false, true })
+        {
+            var options = new ReplicatedStateOptions { AntiEntropyInterval = TimeSpan.FromDays(1), ConfirmUntilSynced = confirm };
+            using var simulation = new Simulation(new SimulationOptions { Seed = 6 });
+            var peer = new StateNode(new NodeId(0), () => 2, options);
+            var asker = new StateNode(new NodeId(1), () => 2, options);
+            simulation.AddNode(peer);
+            simulation.AddNode(asker);
+            foreach (var x in new[] { peer, asker })
+            {
+                x.State.Merge(new StateEntry("app/web", 1, new NodeId(0), false, new byte[] { 1 }), spread: false);
+            }
+
+            var antiEntropy = new TimerTag(options.TimerKind + 1);
+            simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(1), c => asker.State.TryHandleTimer(c, antiEntropy));
+            simulation.RunFor(TimeSpan.FromSeconds(1));
+            Assert.True(peer.State.Synced);
+            Assert.Equal(confirm, asker.State.Synced);
+            Assert.Equal(confirm ? 1 : 0, peer.State.MessagesSent);
+
+            simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(1), c => asker.State.TryHandleTimer(c, antiEntropy));
+            simulation.RunFor(TimeSpan.FromSeconds(1));
+            Assert.Equal(confirm ? 1 : 0, peer.State.MessagesSent); // once synced, an equal digest is not answered
+        }
+    }
+
+    [Fact]
     public void Two_values_under_one_stamp_converge_on_one_of_them()
     {
         // Two lives of node 9 wrote different values as version 5 (a restart forgets what the last life wrote; a

@@ -42,6 +42,7 @@ public sealed class MessageTypeTests
         ],
         [typeof(StopReplica)] = [new StopReplica(new ReplicaId("", -1, 1)), new StopReplica(new ReplicaId("web", 2, long.MaxValue))],
         [typeof(StateDigest)] = [new StateDigest(0, 0), new StateDigest(int.MaxValue, ulong.MaxValue)],
+        [typeof(StateDigestQuery)] = [new StateDigestQuery(0, 0), new StateDigestQuery(int.MaxValue, ulong.MaxValue)],
         [typeof(StateSummary)] = [new StateSummary(default), new StateSummary(new[] { new StateStamp("node/1", -1, new NodeId(0), 0), new StateStamp("", 5, new NodeId(9), ulong.MaxValue) }, ulong.MaxValue)],
         [typeof(StateBuckets)] = [new StateBuckets(0, new ulong[StateBuckets.BucketCount]), new StateBuckets(int.MaxValue, Enumerable.Range(0, StateBuckets.BucketCount).Select(i => (ulong)i * 0x9E3779B97F4A7C15UL).ToArray())],
         [typeof(StatePull)] = [new StatePull(default), new StatePull(new[] { "app/web", "" })],
