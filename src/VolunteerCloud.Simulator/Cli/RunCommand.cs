@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Reflection;
 using Spectre.Console;
 using VolunteerCloud.Simulator.ControlPlane;
 using VolunteerCloud.Simulator.Experiments.Runner;
@@ -187,9 +188,17 @@ internal static class RunCommand
         return runs;
     }
 
-    /// <summary>The project's commit (with "-dirty" when the work tree has changes), or "unknown" outside a git work tree.</summary>
+    /// <summary>
+    /// The commit of the code making the runs: the one this build was made from (the SDK stamps it into the assembly's
+    /// informational version), so a copy of an older build run from a newer tree is not credited to the newer commit;
+    /// "-dirty" when the tree it was built in has changes under src (likely part of the build). Without a stamp, the
+    /// tree's HEAD; "unknown" outside a git work tree.
+    /// </summary>
     private static string Commit()
     {
+        var version = typeof(RunCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
+        string? head = null;
+        var dirty = false;
         try
         {
             static string Git(string arguments)
@@ -200,13 +209,27 @@ internal static class RunCommand
                 return git.ExitCode == 0 ? text : throw new InvalidOperationException();
             }
 
-            var head = Git("rev-parse --short=12 HEAD");
-            var dirty = Git("status --porcelain --untracked-files=no -- src").Length > 0;
-            return dirty ? head + "-dirty" : head;
+            head = Git("rev-parse HEAD");
+            dirty = Git("status --porcelain --untracked-files=no -- src").Length > 0;
         }
         catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
         {
-            return "unknown";
         }
+
+        return DescribeCommit(version, head, dirty);
+    }
+
+    /// <summary>What <see cref="Commit"/> reports, from the build's informational version ("0.1.0+sha"), the tree's HEAD and whether src has changes.</summary>
+    internal static string DescribeCommit(string? informationalVersion, string? head, bool dirty)
+    {
+        const int Short = 12;
+        var plus = informationalVersion?.IndexOf('+', StringComparison.Ordinal) ?? -1;
+        var built = plus >= 0 && informationalVersion!.Length - plus - 1 >= Short ? informationalVersion[(plus + 1)..] : null;
+        if (built is not null)
+        {
+            return built[..Short] + (dirty && string.Equals(head, built, StringComparison.OrdinalIgnoreCase) ? "-dirty" : "");
+        }
+
+        return head is { Length: >= Short } ? head[..Short] + (dirty ? "-dirty" : "") : "unknown";
     }
 }

@@ -108,6 +108,18 @@ public sealed class ExperimentRunnerTests
         }
     }
 
+    [Theory]
+    [InlineData("0.1.0+7e61e3073353e9d242857772e0155d9616337406", "7e61e3073353e9d242857772e0155d9616337406", false, "7e61e3073353")]
+    [InlineData("0.1.0+7e61e3073353e9d242857772e0155d9616337406", "7e61e3073353e9d242857772e0155d9616337406", true, "7e61e3073353-dirty")]
+    [InlineData("0.1.0+7e61e3073353e9d242857772e0155d9616337406", "851c27d7806d00000000000000000000000000aa", true, "7e61e3073353")] // an older build's copy
+    [InlineData("0.1.0+7e61e3073353e9d242857772e0155d9616337406", null, false, "7e61e3073353")] // outside a work tree
+    [InlineData("0.1.0", "851c27d7806d00000000000000000000000000aa", true, "851c27d7806d-dirty")] // built without a stamp
+    [InlineData(null, null, false, "unknown")]
+    public void A_run_is_credited_to_the_commit_its_build_came_from(string? version, string? head, bool dirty, string expected)
+    {
+        Assert.Equal(expected, VolunteerCloud.Simulator.Cli.RunCommand.DescribeCommit(version, head, dirty));
+    }
+
     [Fact]
     public void Parallel_workers_take_runs_in_plan_order()
     {
