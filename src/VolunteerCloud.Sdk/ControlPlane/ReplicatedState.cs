@@ -101,6 +101,9 @@ public sealed class ReplicatedState
     /// Whether this node has compared its state with a peer's since it started: anti-entropy found the two equal, or
     /// brought the peer's entries (the first of them: a large repair can take a few more datagrams). Until then a node
     /// started without its state (a restart) holds only what gossip brought, so a key it lacks may exist elsewhere.
+    /// The peer is not asked whether it is synced itself: two nodes restarted together can count each other (each
+    /// later exchange still repairs them). Requiring a synced peer would deadlock a cluster restarted as a whole,
+    /// where no node is synced and gossip may already have made every state equal.
     /// </summary>
     public bool Synced { get; private set; }
 
