@@ -42,7 +42,13 @@ internal static class VcCommands
         var ps = new Command("ps", "List apps and where their replicas run.");
         ps.SetAction((parse, ct) => Call(parse.GetValue(node)!, parse.GetValue(token), output, error, async client =>
         {
-            var apps = await client.GetFromJsonAsync<List<App>>(new Uri("/v1/apps", UriKind.Relative), Json, ct) ?? [];
+            using var response = await client.GetAsync(new Uri("/v1/apps", UriKind.Relative), ct);
+            if (!response.IsSuccessStatusCode)
+            {
+                return await Report(response, output, error, ct); // e.g. 401 without a token, 503 from a node still catching up
+            }
+
+            var apps = await response.Content.ReadFromJsonAsync<List<App>>(Json, ct) ?? [];
             await output.WriteLineAsync($"{"APP",-20} {"IMAGE",-36} {"REPLICAS",-9} {"REPLICA",-32} {"NODE",-12} {"ADDRESS",-22} STATE");
             foreach (var app in apps)
             {
@@ -92,7 +98,13 @@ internal static class VcCommands
         var members = new Command("members", "List the members the node sees.");
         members.SetAction((parse, ct) => Call(parse.GetValue(node)!, parse.GetValue(token), output, error, async client =>
         {
-            var list = await client.GetFromJsonAsync<List<Member>>(new Uri("/v1/members", UriKind.Relative), Json, ct) ?? [];
+            using var response = await client.GetAsync(new Uri("/v1/members", UriKind.Relative), ct);
+            if (!response.IsSuccessStatusCode)
+            {
+                return await Report(response, output, error, ct);
+            }
+
+            var list = await response.Content.ReadFromJsonAsync<List<Member>>(Json, ct) ?? [];
             await output.WriteLineAsync($"{"NODE",-12} {"STATE",-8} {"ADDRESS",-22} {"API",-6} {"CPUS",-6} MEMORY");
             foreach (var m in list)
             {
@@ -134,7 +146,7 @@ internal static class VcCommands
             return 2;
         }
 
-        using var client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        using var client = new HttpClient(new RetryLaterHandler(error) { InnerHandler = new HttpClientHandler() }) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(60) };
         if (!string.IsNullOrWhiteSpace(token))
         {
             client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token.Trim());
@@ -150,7 +162,7 @@ internal static class VcCommands
         }
         catch (TaskCanceledException)
         {
-            await error.WriteLineAsync($"vc: {baseAddress} did not answer in 30 s.");
+            await error.WriteLineAsync($"vc: {baseAddress} did not answer in 60 s.");
             return 1;
         }
     }
@@ -177,6 +189,37 @@ internal static class VcCommands
 
         await error.WriteLineAsync($"vc: {message ?? body} ({(int)response.StatusCode} {response.StatusCode})");
         return response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.NotFound ? 2 : 1;
+    }
+
+    /// <summary>
+    /// Waits out a 503 with Retry-After (a node that restarted moments ago and is still learning the cluster's desired
+    /// state) and asks again, for up to 30 s in all; any other answer, or a longer wait, goes back to the caller.
+    /// </summary>
+    private sealed class RetryLaterHandler(TextWriter error) : DelegatingHandler
+    {
+        private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var waited = TimeSpan.Zero;
+            while (true)
+            {
+                var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+                if (response.StatusCode != HttpStatusCode.ServiceUnavailable || response.Headers.RetryAfter?.Delta is not { } delay || waited + delay > Patience)
+                {
+                    return response;
+                }
+
+                if (waited == TimeSpan.Zero)
+                {
+                    await error.WriteLineAsync($"vc: {request.RequestUri?.GetLeftPart(UriPartial.Authority)} is catching up with the cluster; asking again (up to {Patience.TotalSeconds:0} s).").ConfigureAwait(false);
+                }
+
+                response.Dispose();
+                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+                waited += delay;
+            }
+        }
     }
 
     private static string Cut(string text, int width) => text.Length <= width ? text : text[..(width - 1)] + "…";

@@ -125,6 +125,15 @@ public sealed class ClusterTests(Testbed testbed, ITestOutputHelper output) : IA
         Assert.Equal(200, answers[^1]);
         using var unknown = await client.GetAsync(new Uri(Testbed.Api(4), "/v1/apps/no-such-app"));
         Assert.Equal(System.Net.HttpStatusCode.NotFound, unknown.StatusCode); // synced now: a name nobody deployed is 404
+
+        // vc waits out the 503s itself: asked right after a restart, it lists the app.
+        daemons[2].Kill(entireProcessTree: true);
+        await daemons[2].WaitForExitAsync();
+        await testbed.StartDaemonAsync(3);
+        var (code, text, error) = await Vc("ps", "--node", Testbed.Api(3).ToString());
+        output.WriteLine($"vc ps right after a restart: exit {code}; stderr: {error.Trim()}");
+        Assert.True(code == 0, error);
+        Assert.Contains("web", text, StringComparison.Ordinal);
     }
 
     [TestbedFact]

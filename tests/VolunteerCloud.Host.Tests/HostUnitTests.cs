@@ -22,6 +22,48 @@ public sealed class HostUnitTests
         new VolunteerOptions().Validate(); // the defaults are valid
     }
 
+    [Theory]
+    [InlineData(1, 0, "catching up")] // two 503s with Retry-After: 1, then the list
+    [InlineData(120, 1, "has not yet compared")] // a longer wait than vc's 30 s goes back to the user
+    public async Task Vc_waits_out_a_restarted_nodes_503_when_Retry_After_is_short(int retryAfter, int expectedCode, string expectedError)
+    {
+        using var listener = new HttpListener();
+        var port = Random.Shared.Next(20_000, 40_000);
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        listener.Start();
+        var served = Task.Run(async () =>
+        {
+            for (var request = 0; request < 3; request++)
+            {
+                var context = await listener.GetContextAsync();
+                var unavailable = request < 2;
+                context.Response.StatusCode = unavailable ? 503 : 200;
+                context.Response.ContentType = "application/json";
+                if (unavailable)
+                {
+                    context.Response.Headers["Retry-After"] = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                }
+
+                var body = System.Text.Encoding.UTF8.GetBytes(unavailable ? """{"error":"This node has not yet compared its desired state with another node's."}""" : "[]");
+                await context.Response.OutputStream.WriteAsync(body);
+                context.Response.Close();
+                if (unavailable && retryAfter > 30)
+                {
+                    return request + 1;
+                }
+            }
+
+            return 3;
+        });
+
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = await VolunteerCloud.Cli.VcCommands.RunAsync(["ps", "--node", $"http://127.0.0.1:{port}"], output, error);
+        Assert.Equal(expectedCode, code);
+        Assert.Contains(expectedError, error.ToString(), StringComparison.Ordinal);
+        Assert.Equal(retryAfter > 30 ? 1 : 3, await served.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
     [Fact]
     public void Allowed_hours_say_when_the_machine_is_lent_and_how_long_until_it_is()
     {

@@ -25,9 +25,10 @@ public sealed class ReplicatedStateOptions
     public int SyncBudgetBytes { get; set; } = 60_000;
 
     /// <summary>
-    /// Until the node has synced, start anti-entropy with a <see cref="StateDigestQuery"/>, which the peer answers even
-    /// when the two states are equal, so <see cref="ReplicatedState.Synced"/> turns true at the first exchange rather
-    /// than whenever a peer's digest happens to arrive. Default false (the simulator's experiments measure the protocol
+    /// Until the node has synced, run anti-entropy every <see cref="GossipInterval"/> and start it with a
+    /// <see cref="StateDigestQuery"/>, which the peer answers even when the two states are equal, so
+    /// <see cref="ReplicatedState.Synced"/> turns true within about a second of joining rather than whenever a peer's
+    /// digest happens to arrive. Default false (the simulator's experiments measure the protocol
     /// without it); the volunteer daemon turns it on, since it answers "no such app" only once synced.
     /// </summary>
     public bool ConfirmUntilSynced { get; set; }
@@ -107,8 +108,11 @@ public sealed class ReplicatedState
     /// </summary>
     public bool Synced { get; private set; }
 
-    /// <summary>How often the node starts an anti-entropy exchange (so how long <see cref="Synced"/> usually takes).</summary>
-    public TimeSpan AntiEntropyInterval => _options.AntiEntropyInterval;
+    /// <summary>
+    /// How often the node starts an anti-entropy exchange now, so about how long <see cref="Synced"/> takes: with
+    /// <see cref="ReplicatedStateOptions.ConfirmUntilSynced"/> every gossip interval until synced, else the anti-entropy interval.
+    /// </summary>
+    public TimeSpan ExchangeInterval => _options.ConfirmUntilSynced && !Synced ? _options.GossipInterval : _options.AntiEntropyInterval;
 
     /// <summary>XOR of the entries' stamp hashes: equal on two nodes that hold the same stamps.</summary>
     public ulong Hash { get; private set; }
@@ -183,7 +187,7 @@ public sealed class ReplicatedState
     {
         ArgumentNullException.ThrowIfNull(context);
         ArmGossip(context);
-        context.SetTimer(context.Random.NextTimeSpan(_options.AntiEntropyInterval), new TimerTag(_options.TimerKind + 1));
+        context.SetTimer(context.Random.NextTimeSpan(ExchangeInterval), new TimerTag(_options.TimerKind + 1));
     }
 
     /// <summary>Handles the state's timers.</summary>
@@ -212,7 +216,7 @@ public sealed class ReplicatedState
                 }
             }
 
-            context.SetTimer(_options.AntiEntropyInterval, tag);
+            context.SetTimer(ExchangeInterval, tag);
             return true;
         }
 

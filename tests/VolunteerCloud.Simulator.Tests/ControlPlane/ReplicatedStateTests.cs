@@ -257,7 +257,7 @@ public sealed class ReplicatedStateTests
         // the query is answered with the peer's digest, and the asker then sends plain digests again.
         foreach (var confirm in new[] { false, true })
         {
-            var options = new ReplicatedStateOptions { AntiEntropyInterval = TimeSpan.FromDays(1), ConfirmUntilSynced = confirm };
+            var options = new ReplicatedStateOptions { AntiEntropyInterval = TimeSpan.FromDays(1), GossipInterval = TimeSpan.FromDays(1), ConfirmUntilSynced = confirm };
             using var simulation = new Simulation(new SimulationOptions { Seed = 6 });
             var peer = new StateNode(new NodeId(0), () => 2, options);
             var asker = new StateNode(new NodeId(1), () => 2, options);
@@ -278,6 +278,29 @@ public sealed class ReplicatedStateTests
             simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(1), c => asker.State.TryHandleTimer(c, antiEntropy));
             simulation.RunFor(TimeSpan.FromSeconds(1));
             Assert.Equal(confirm ? 1 : 0, peer.State.MessagesSent); // once synced, an equal digest is not answered
+        }
+    }
+
+    [Fact]
+    public void With_ConfirmUntilSynced_a_node_exchanges_every_gossip_interval_until_synced_then_every_anti_entropy_interval()
+    {
+        foreach (var confirm in new[] { false, true })
+        {
+            var options = new ReplicatedStateOptions { ConfirmUntilSynced = confirm }; // gossip 1 s, anti-entropy 10 s
+            using var simulation = new Simulation(new SimulationOptions { Seed = 8 });
+            var nodes = Enumerable.Range(0, 3).Select(i => new StateNode(new NodeId(i), () => 3, options)).ToList();
+            nodes.ForEach(x => simulation.AddNode(x));
+            foreach (var x in nodes)
+            {
+                x.State.Merge(new StateEntry("app/web", 1, new NodeId(0), false, new byte[] { 1 }), spread: false);
+            }
+
+            simulation.RunFor(TimeSpan.FromSeconds(1.5));
+            Assert.Equal(confirm, nodes.All(x => x.State.Synced)); // without: anti-entropy's first round is spread over 10 s
+            Assert.All(nodes, x => Assert.Equal(confirm ? TimeSpan.FromSeconds(10) : options.AntiEntropyInterval, x.State.ExchangeInterval));
+            var sent = nodes.Sum(x => x.State.MessagesSent);
+            simulation.RunFor(TimeSpan.FromSeconds(8));
+            Assert.True(nodes.Sum(x => x.State.MessagesSent) - sent <= 3, "synced nodes are back to one exchange per 10 s each");
         }
     }
 
