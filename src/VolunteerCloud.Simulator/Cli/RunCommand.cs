@@ -37,13 +37,13 @@ internal static class RunCommand
             try
             {
                 definition = ExperimentDefinition.Load(parse.GetValue(experiment)!);
-                if (definition.Kind == "membership" && (parse.GetValue(resume) || parse.GetValue(report)))
-                {
-                    throw new ExperimentDefinitionException($"{definition.Path}: a membership study keeps no checkpoint (--resume, --report); it runs in minutes.");
-                }
-
                 if (definition.Kind == "membership")
                 {
+                    if (parse.GetValue(resume) || parse.GetValue(report))
+                    {
+                        throw new ExperimentDefinitionException($"{definition.Path}: a membership study keeps no checkpoint (--resume, --report); it runs in minutes.");
+                    }
+
                     return RunMembership(definition, parse.GetValue(only), parse.GetValue(seed), parse.GetValue(parallel), parse.GetValue(output));
                 }
 
