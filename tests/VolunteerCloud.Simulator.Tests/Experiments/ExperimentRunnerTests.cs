@@ -20,6 +20,13 @@ public sealed class ExperimentRunnerTests
         seeds: [3, 4]
         """;
 
+    [Theory]
+    [InlineData(new ulong[] { 1, 2, 3, 4, 5 }, "1–5")]
+    [InlineData(new ulong[] { 3, 1 }, "1, 3")]
+    [InlineData(new ulong[] { 1, 2 }, "1, 2")]
+    [InlineData(new ulong[] { 5, 1, 2, 3, 3 }, "1–3, 5")]
+    public void Seed_lists_are_short(ulong[] seeds, string expected) => Assert.Equal(expected, ExperimentRunner.SeedList(seeds));
+
     [Fact]
     public void A_definition_lists_every_combination_and_its_settings()
     {
@@ -159,6 +166,7 @@ public sealed class ExperimentRunnerTests
         var plan = ExperimentRunner.Plan(d);
         var whole = Path.Combine(Path.GetTempPath(), "vc-whole-" + Guid.NewGuid().ToString("N"));
         var pieces = Path.Combine(Path.GetTempPath(), "vc-pieces-" + Guid.NewGuid().ToString("N"));
+        var mixedDirectory = Path.Combine(Path.GetTempPath(), "vc-mixed-" + Guid.NewGuid().ToString("N"));
         try
         {
             var all = ExperimentRunner.RunWithCheckpoint(d, plan, [], whole, "c1", parallelism: 2);
@@ -183,6 +191,14 @@ public sealed class ExperimentRunnerTests
             Assert.Equal(5, ExperimentRunner.Remaining(plan, kept).Count);
             var partWay = ExperimentRunner.Write(d, ExperimentRunner.Recorded(plan, kept), pieces, "c2", plannedRuns: plan.Count);
             Assert.Contains("**Part-way: 3 of the 8 planned runs**", partWay, StringComparison.Ordinal);
+            Assert.Contains("1 seed(s) per combination", partWay, StringComparison.Ordinal);
+
+            // Part-way, a combination can hold more seeds than another: the table says which each row averages.
+            var first = all[0].Combination;
+            var mixed = ExperimentRunner.Write(d, [.. all.Where(r => r.Seed == 3 || r.Combination == first)], mixedDirectory, "c1", plannedRuns: plan.Count);
+            Assert.Contains("seeds differ between combinations", mixed, StringComparison.Ordinal);
+            Assert.Contains($"| {first.Name} | 3, 4 |", mixed, StringComparison.Ordinal);
+            Assert.Contains($"| {all.First(r => r.Combination != first).Combination.Name} | 3 |", mixed, StringComparison.Ordinal);
             Assert.Equal(4, File.ReadAllLines(Path.Combine(pieces, "runs.csv")).Length);
 
             var resumed = ExperimentRunner.RunWithCheckpoint(d, plan, kept, pieces, "c2", parallelism: 2);
@@ -202,7 +218,7 @@ public sealed class ExperimentRunnerTests
         }
         finally
         {
-            foreach (var directory in new[] { whole, pieces })
+            foreach (var directory in new[] { whole, pieces, mixedDirectory })
             {
                 if (Directory.Exists(directory))
                 {

@@ -259,17 +259,21 @@ public static class ExperimentRunner
             text.AppendLine();
         }
 
-        var seeds = runs.Select(r => r.Seed).Distinct().Count();
-        text.AppendLine(C, $"{d.Volunteers} volunteers ({d.Churn} churn), {d.Apps} apps × {d.Replicas} replicas{(d.AvailabilityTarget is { } t ? $" (availability target {t})" : "")}, {d.Duration.TotalDays:0.##} simulated days{(d.Fidelity == ControlPlaneFidelity.Modelled ? ", modelled control plane" : "")}, {seeds} seed(s) per combination, definition `{d.Hash}`, commit {string.Join(", ", runs.Select(r => r.Commit ?? commit).Distinct().Order(StringComparer.Ordinal).Select(c => $"`{c}`"))}.");
+        var groups = runs.GroupBy(r => r.Combination.Name).ToList();
+        var seedSets = groups.Select(g => SeedList(g.Select(r => r.Seed))).Distinct(StringComparer.Ordinal).ToList();
+        var seeds = seedSets.Count == 1
+            ? $"{groups[0].Select(r => r.Seed).Distinct().Count()} seed(s) per combination"
+            : "seeds differ between combinations (column seeds: compare rows over the same seeds)";
+        text.AppendLine(C, $"{d.Volunteers} volunteers ({d.Churn} churn), {d.Apps} apps × {d.Replicas} replicas{(d.AvailabilityTarget is { } t ? $" (availability target {t})" : "")}, {d.Duration.TotalDays:0.##} simulated days{(d.Fidelity == ControlPlaneFidelity.Modelled ? ", modelled control plane" : "")}, {seeds}, definition `{d.Hash}`, commit {string.Join(", ", runs.Select(r => r.Commit ?? commit).Distinct().Order(StringComparer.Ordinal).Select(c => $"`{c}`"))}.");
         text.AppendLine();
         text.AppendLine("Mean over seeds ± half-width of the 95% confidence interval (Student's t; — with one seed).");
         text.AppendLine();
-        text.AppendLine("| combination | availability mean (%) | p5 app (%) | any replica up (%) | restore mean (s) | restore p95 (s) | replica starts | msgs/node/s | bytes/node/s | violations | apps lost |");
-        text.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
-        foreach (var group in runs.GroupBy(r => r.Combination.Name))
+        text.AppendLine("| combination | seeds | availability mean (%) | p5 app (%) | any replica up (%) | restore mean (s) | restore p95 (s) | replica starts | msgs/node/s | bytes/node/s | violations | apps lost |");
+        text.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var group in groups)
         {
             var rs = group.ToList();
-            text.AppendLine(C, $"| {group.Key} | {Ci(rs, r => 100 * r.Result.MeanAvailability, "0.00")} | {Ci(rs, r => 100 * r.Result.P5Availability, "0.00")} | {Ci(rs, r => 100 * r.Result.MeanAnyAvailability, "0.000")} | {Ci(rs, r => r.Result.MeanRestoreSeconds, "0")} | {Ci(rs, r => r.Result.P95RestoreSeconds, "0")} | {Ci(rs, r => r.Result.ReplicaStarts, "0")} | {Ci(rs, r => r.Result.ControlMessagesPerNodeSecond, "0.000")} | {Ci(rs, r => r.Result.ControlBytesPerNodeSecond, "0")} | {rs.Sum(r => r.Result.InvariantViolations)} | {rs.Sum(r => r.Result.AppsLost)} |");
+            text.AppendLine(C, $"| {group.Key} | {SeedList(rs.Select(r => r.Seed))} | {Ci(rs, r => 100 * r.Result.MeanAvailability, "0.00")} | {Ci(rs, r => 100 * r.Result.P5Availability, "0.00")} | {Ci(rs, r => 100 * r.Result.MeanAnyAvailability, "0.000")} | {Ci(rs, r => r.Result.MeanRestoreSeconds, "0")} | {Ci(rs, r => r.Result.P95RestoreSeconds, "0")} | {Ci(rs, r => r.Result.ReplicaStarts, "0")} | {Ci(rs, r => r.Result.ControlMessagesPerNodeSecond, "0.000")} | {Ci(rs, r => r.Result.ControlBytesPerNodeSecond, "0")} | {rs.Sum(r => r.Result.InvariantViolations)} | {rs.Sum(r => r.Result.AppsLost)} |");
         }
 
         text.AppendLine();
@@ -279,6 +283,26 @@ public static class ExperimentRunner
             ? "invariant checkers' findings at every sample (goal 0). Modelled control plane: no messages are sent, so none are counted (NaN). Figures: availability-over-time.png, restore-cdf.png."
             : "invariant checkers' findings at every sample (goal 0). Figures: availability-over-time.png, restore-cdf.png, messages.png.");
         return text.ToString();
+    }
+
+    /// <summary>Seeds as a short list, consecutive ones as a range: "1–5", "1, 3", "1–3, 5".</summary>
+    internal static string SeedList(IEnumerable<ulong> seeds)
+    {
+        var sorted = seeds.Distinct().Order().ToList();
+        var parts = new List<string>();
+        for (var i = 0; i < sorted.Count;)
+        {
+            var j = i;
+            while (j + 1 < sorted.Count && sorted[j + 1] == sorted[j] + 1)
+            {
+                j++;
+            }
+
+            parts.Add(j - i >= 2 ? $"{sorted[i].ToString(C)}–{sorted[j].ToString(C)}" : string.Join(", ", sorted[i..(j + 1)].Select(s => s.ToString(C))));
+            i = j + 1;
+        }
+
+        return string.Join(", ", parts);
     }
 
     private static string Ci(IReadOnlyList<RunRecord> runs, Func<RunRecord, double> metric, string format)
