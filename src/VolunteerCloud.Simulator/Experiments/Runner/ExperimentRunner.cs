@@ -259,10 +259,9 @@ public static class ExperimentRunner
             text.AppendLine();
         }
 
-        var groups = runs.GroupBy(r => r.Combination.Name).ToList();
-        var seedSets = groups.Select(g => SeedList(g.Select(r => r.Seed))).Distinct(StringComparer.Ordinal).ToList();
-        var seeds = seedSets.Count == 1
-            ? $"{groups[0].Select(r => r.Seed).Distinct().Count()} seed(s) per combination"
+        var groups = runs.GroupBy(r => r.Combination.Name).Select(g => (Name: g.Key, Runs: g.ToList(), Seeds: SeedList(g.Select(r => r.Seed)))).ToList();
+        var seeds = groups.Select(g => g.Seeds).Distinct(StringComparer.Ordinal).Count() == 1
+            ? $"{groups[0].Runs.Select(r => r.Seed).Distinct().Count()} seed(s) per combination"
             : "seeds differ between combinations (column seeds: compare rows over the same seeds)";
         text.AppendLine(C, $"{d.Volunteers} volunteers ({d.Churn} churn), {d.Apps} apps × {d.Replicas} replicas{(d.AvailabilityTarget is { } t ? $" (availability target {t})" : "")}, {d.Duration.TotalDays:0.##} simulated days{(d.Fidelity == ControlPlaneFidelity.Modelled ? ", modelled control plane" : "")}, {seeds}, definition `{d.Hash}`, commit {string.Join(", ", runs.Select(r => r.Commit ?? commit).Distinct().Order(StringComparer.Ordinal).Select(c => $"`{c}`"))}.");
         text.AppendLine();
@@ -270,10 +269,9 @@ public static class ExperimentRunner
         text.AppendLine();
         text.AppendLine("| combination | seeds | availability mean (%) | p5 app (%) | any replica up (%) | restore mean (s) | restore p95 (s) | replica starts | msgs/node/s | bytes/node/s | violations | apps lost |");
         text.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
-        foreach (var group in groups)
+        foreach (var (name, rs, seedList) in groups)
         {
-            var rs = group.ToList();
-            text.AppendLine(C, $"| {group.Key} | {SeedList(rs.Select(r => r.Seed))} | {Ci(rs, r => 100 * r.Result.MeanAvailability, "0.00")} | {Ci(rs, r => 100 * r.Result.P5Availability, "0.00")} | {Ci(rs, r => 100 * r.Result.MeanAnyAvailability, "0.000")} | {Ci(rs, r => r.Result.MeanRestoreSeconds, "0")} | {Ci(rs, r => r.Result.P95RestoreSeconds, "0")} | {Ci(rs, r => r.Result.ReplicaStarts, "0")} | {Ci(rs, r => r.Result.ControlMessagesPerNodeSecond, "0.000")} | {Ci(rs, r => r.Result.ControlBytesPerNodeSecond, "0")} | {rs.Sum(r => r.Result.InvariantViolations)} | {rs.Sum(r => r.Result.AppsLost)} |");
+            text.AppendLine(C, $"| {name} | {seedList} | {Ci(rs, r => 100 * r.Result.MeanAvailability, "0.00")} | {Ci(rs, r => 100 * r.Result.P5Availability, "0.00")} | {Ci(rs, r => 100 * r.Result.MeanAnyAvailability, "0.000")} | {Ci(rs, r => r.Result.MeanRestoreSeconds, "0")} | {Ci(rs, r => r.Result.P95RestoreSeconds, "0")} | {Ci(rs, r => r.Result.ReplicaStarts, "0")} | {Ci(rs, r => r.Result.ControlMessagesPerNodeSecond, "0.000")} | {Ci(rs, r => r.Result.ControlBytesPerNodeSecond, "0")} | {rs.Sum(r => r.Result.InvariantViolations)} | {rs.Sum(r => r.Result.AppsLost)} |");
         }
 
         text.AppendLine();
