@@ -249,7 +249,7 @@ public static class ExperimentRunner
         text.AppendLine();
         if (plannedRuns is { } planned && planned != runs.Count)
         {
-            text.AppendLine(C, $"**Part-way: {runs.Count} of the {planned} planned runs** (the rest are still to make: `vcsim run {Path.GetDirectoryName(d.Path)} --resume`). A combination's seeds are the ones listed under it in runs.csv.");
+            text.AppendLine(C, $"**Part-way: {runs.Count} of the {planned} planned runs** (the rest are still to make: `vcsim run {Path.GetDirectoryName(d.Path)} --resume`). Each row averages the seeds in its seeds column; runs.csv lists every run.");
             text.AppendLine();
         }
 
