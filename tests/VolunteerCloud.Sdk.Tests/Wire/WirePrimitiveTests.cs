@@ -22,29 +22,56 @@ public sealed class WirePrimitiveTests
         return value;
     }
 
-    [Property]
-    public bool VarUInt64_round_trips(ulong value) =>
-        RoundTrip((ref WireWriter w) => w.WriteVarUInt64(value), (ref WireReader r) => r.ReadVarUInt64(), out _) == value;
+    // FsCheck sizes integers (|value| ≤ 100 by default), which would only ever test one- and two-byte varints:
+    // these take all 64 bits (DoNotSize) and drop a random number of the high ones, so every encoded length is tried.
+    private static ulong Wide(DoNotSize<ulong> bits, byte drop) => bits.Item >> (drop % 64);
+
+    private static long WideSigned(DoNotSize<ulong> bits, byte drop) => (long)Wide(bits, drop) * ((drop & 0x40) == 0 ? 1 : -1);
 
     [Property]
-    public bool VarInt64_round_trips(long value) =>
-        RoundTrip((ref WireWriter w) => w.WriteVarInt64(value), (ref WireReader r) => r.ReadVarInt64(), out _) == value;
+    public bool VarUInt64_round_trips(DoNotSize<ulong> bits, byte drop) =>
+        RoundTrip((ref WireWriter w) => w.WriteVarUInt64(Wide(bits, drop)), (ref WireReader r) => r.ReadVarUInt64(), out _) == Wide(bits, drop);
 
     [Property]
-    public bool VarInt32_round_trips(int value) =>
-        RoundTrip((ref WireWriter w) => w.WriteVarInt32(value), (ref WireReader r) => r.ReadVarInt32(), out _) == value;
+    public bool VarInt64_round_trips(DoNotSize<ulong> bits, byte drop) =>
+        RoundTrip((ref WireWriter w) => w.WriteVarInt64(WideSigned(bits, drop)), (ref WireReader r) => r.ReadVarInt64(), out _) == WideSigned(bits, drop);
 
     [Property]
-    public bool Double_round_trips_bit_for_bit(long bits)
+    public bool VarInt32_round_trips(DoNotSize<int> bits, byte drop)
     {
+        var value = bits.Item >> (drop % 32);
+        return RoundTrip((ref WireWriter w) => w.WriteVarInt32(value), (ref WireReader r) => r.ReadVarInt32(), out _) == value;
+    }
+
+    [Fact]
+    public void Wide_values_cover_every_varint_length()
+    {
+        // The generator above must reach every length from 1 to 10 bytes, or the round trips prove little.
+        var lengths = new HashSet<int>();
+        var random = new Random(1);
+        for (var i = 0; i < 2_000; i++)
+        {
+            var value = Wide(DoNotSize<ulong>.NewDoNotSize(((ulong)random.NextInt64() << 1) | (uint)random.Next(2)), (byte)random.Next(256));
+            RoundTrip((ref WireWriter w) => w.WriteVarUInt64(value), (ref WireReader r) => r.ReadVarUInt64(), out var length);
+            lengths.Add(length);
+        }
+
+        Assert.Equal(Enumerable.Range(1, 10), lengths.Order());
+    }
+
+    [Property]
+    public bool Double_round_trips_bit_for_bit(DoNotSize<long> raw)
+    {
+        var bits = raw.Item;
         var value = BitConverter.Int64BitsToDouble(bits);
         var back = RoundTrip((ref WireWriter w) => w.WriteDouble(value), (ref WireReader r) => r.ReadDouble(), out _);
         return BitConverter.DoubleToInt64Bits(back) == bits;
     }
 
     [Property]
-    public bool Fixed_width_integers_round_trip(ushort a, uint b, ulong c, long d)
+    public bool Fixed_width_integers_round_trip(DoNotSize<ushort> wa, DoNotSize<uint> wb, DoNotSize<ulong> wc, DoNotSize<long> wd)
     {
+        var (a, b, c, d) = (wa.Item, wb.Item, wc.Item, wd.Item);
         var buffer = new byte[64];
         var writer = new WireWriter(buffer);
         writer.WriteUInt16(a);
@@ -102,14 +129,16 @@ public sealed class WirePrimitiveTests
     }
 
     [Property]
-    public bool Node_ids_and_durations_round_trip(NonNegativeInt node, long ticks)
+    public bool Node_ids_and_durations_round_trip(DoNotSize<int> rawNode, DoNotSize<ulong> bits, byte drop)
     {
+        var node = rawNode.Item & int.MaxValue;
+        var ticks = WideSigned(bits, drop);
         var buffer = new byte[32];
         var writer = new WireWriter(buffer);
-        writer.WriteNodeId(new NodeId(node.Get));
+        writer.WriteNodeId(new NodeId(node));
         writer.WriteTimeSpan(TimeSpan.FromTicks(ticks));
         var reader = new WireReader(buffer.AsSpan(0, writer.BytesWritten));
-        return reader.ReadNodeId() == new NodeId(node.Get) && reader.ReadTimeSpan().Ticks == ticks;
+        return reader.ReadNodeId() == new NodeId(node) && reader.ReadTimeSpan().Ticks == ticks;
     }
 
     [Theory]
@@ -121,7 +150,7 @@ public sealed class WirePrimitiveTests
     [InlineData(ulong.MaxValue, 10)]
     public void Varints_take_seven_bits_per_byte(ulong value, int expectedBytes)
     {
-        RoundTrip((ref WireWriter w) => w.WriteVarUInt64(value), (ref WireReader r) => r.ReadVarUInt64(), out var length);
+        Assert.Equal(value, RoundTrip((ref WireWriter w) => w.WriteVarUInt64(value), (ref WireReader r) => r.ReadVarUInt64(), out var length));
         Assert.Equal(expectedBytes, length);
     }
 
@@ -175,8 +204,9 @@ public sealed class WirePrimitiveTests
     }
 
     [Property]
-    public bool Every_value_has_exactly_one_encoding(ulong value)
+    public bool Every_value_has_exactly_one_encoding(DoNotSize<ulong> bits, byte drop)
     {
+        var value = Wide(bits, drop);
         // Any other byte string that decodes must decode to a different value: check the one-byte-longer
         // padding of the canonical form, the classic overlong encoding.
         var buffer = new byte[16];
