@@ -66,8 +66,8 @@ public sealed class ReplicatedStateTests
         var (simulation, _) = Cluster(n, seed, loss: 0.05);
         using (simulation)
         {
-            // The expected winner of every key: the highest (version, writer) written anywhere.
-            var winners = new Dictionary<string, StateEntry>();
+            // Every write made, by whom, and whether its writer has kept its copy since (a crash loses it).
+            var writes = new List<(StateEntry Entry, int Writer, bool Kept)>();
             foreach (var step in script.Take(60))
             {
                 var node = step % n;
@@ -79,20 +79,22 @@ public sealed class ReplicatedStateTests
                     continue;
                 }
 
-                StateEntry written = default;
                 var deleting = step % 7 == 0;
                 simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(node), c =>
-                    written = deleting ? Live(simulation, node).State.Delete(key, context: c) : Live(simulation, node).State.Write(key, new[] { step }, context: c));
-                simulation.RunFor(TimeSpan.FromMilliseconds(step * 10));
-                if (!winners.TryGetValue(key, out var w) || written.Supersedes(w))
                 {
-                    winners[key] = written;
-                }
+                    var state = Live(simulation, node).State;
+                    writes.Add((deleting ? state.Delete(key, context: c) : state.Write(key, new[] { step }, context: c), node, true));
+                });
+                simulation.RunFor(TimeSpan.FromMilliseconds(step * 10));
 
                 var victim = new NodeId((node + 1) % n == 0 ? 1 : (node + 1) % n);
                 if (step % 11 == 0 && simulation.IsUp(victim))
                 {
                     simulation.Crash(victim); // a crash loses that node's copy
+                    for (var w = 0; w < writes.Count; w++)
+                    {
+                        writes[w] = writes[w].Writer == victim.Value ? writes[w] with { Kept = false } : writes[w];
+                    }
                 }
             }
 
@@ -106,8 +108,9 @@ public sealed class ReplicatedStateTests
 
             simulation.RunFor(TimeSpan.FromMinutes(3)); // quiet time: gossip dies down, anti-entropy repairs the rest
 
-            // A crash may have lost a write that no survivor had heard of yet; what survived must be everywhere,
-            // identical, and never older than the winner of the writes that reached a survivor.
+            // A crash may have lost a write that no survivor had heard of yet; what survived must be everywhere and
+            // identical, every entry held must be one that was written, and a write whose writer never crashed after it
+            // must be held or beaten by a later one (node 0 never crashes, so such writes exist whenever it wrote).
             var reference = Live(simulation, 0).State;
             for (var i = 0; i < n; i++)
             {
@@ -121,7 +124,12 @@ public sealed class ReplicatedStateTests
 
             foreach (var entry in reference.Entries)
             {
-                Assert.False(entry.Supersedes(winners[entry.Key]), $"{entry.Key}: an entry newer than any write (seed {seed})");
+                Assert.True(writes.Any(w => w.Entry.Equals(entry)), $"{entry.Key}: an entry nobody wrote (seed {seed})");
+            }
+
+            foreach (var (entry, writer, _) in writes.Where(w => w.Kept))
+            {
+                Assert.True(reference.TryGet(entry.Key, out var held) && !entry.Supersedes(held), $"{entry.Key}: node {writer}'s write v{entry.Version} was lost though node {writer} never crashed after it (seed {seed})");
             }
         }
     }
