@@ -59,11 +59,16 @@ public sealed class StewardPlannerTests
         // Slots at or above the target lose every copy on a live host.
         Assert.All(copies.Where(c => c.Replica.Slot >= target && c.Alive), c => Assert.Contains(c, stops));
 
-        // Below the target, a slot keeps at least one of its copies unless a replacement is being started.
+        // Below the target, a slot keeps its best copy: one running on a live host if it has any, and one on a live
+        // host that is not leaving if it has any (copies on hosts within their grace period are never stopped, so
+        // counting them alone would prove nothing).
         foreach (var slot in copies.Where(c => c.Replica.Slot < target).Select(c => c.Replica.Slot).Distinct())
         {
-            var kept = copies.Where(c => c.Replica.Slot == slot).Except(stops).Count();
-            Assert.True(kept >= 1, $"slot {slot} would keep none of its copies");
+            var here = copies.Where(c => c.Replica.Slot == slot).ToList();
+            var kept = here.Except(stops).ToList();
+            Assert.True(kept.Count >= 1, $"slot {slot} would keep none of its copies");
+            Assert.True(!here.Any(c => c.Running && c.Alive) || kept.Any(c => c.Running && c.Alive), $"slot {slot} would stop every copy running on a live host");
+            Assert.True(!here.Any(c => c.Alive && !c.Leaving) || kept.Any(c => c.Alive && !c.Leaving), $"slot {slot} would stop every copy on a live host that is staying");
         }
     }
 
