@@ -36,6 +36,48 @@ public sealed class FuzzCorpusTests
     public void Every_corpus_and_regression_input_fails_only_with_its_parsers_error(string target, string file) =>
         FuzzTargets.All[target](File.ReadAllBytes(Path.Combine(FuzzRoot, file)));
 
+    public static TheoryData<string, string> Seeds()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var target in FuzzTargets.All.Keys)
+        {
+            foreach (var file in Directory.EnumerateFiles(Path.Combine(FuzzRoot, "corpus", target)).Order(StringComparer.Ordinal))
+            {
+                data.Add(target, Path.GetRelativePath(FuzzRoot, file));
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void Every_corpus_seed_is_a_valid_input(string target, string file)
+    {
+        // The targets swallow their parser's error, so a seed the parser wrongly refused would pass above: the seeds
+        // are valid inputs (the fuzzer mutates from them) and must parse.
+        var bytes = File.ReadAllBytes(Path.Combine(FuzzRoot, file));
+        var text = System.Text.Encoding.UTF8.GetString(bytes);
+        switch (target)
+        {
+            case "compose":
+                Assert.NotEmpty(VolunteerCloud.Apps.ComposeFile.Parse(new StringReader(text), file));
+                break;
+            case "experiment":
+                Assert.False(string.IsNullOrEmpty(VolunteerCloud.Simulator.Experiments.Runner.ExperimentDefinition.Parse(text, file, "hash").Name));
+                break;
+            case "fta":
+                Assert.NotEmpty(VolunteerCloud.Simulator.Traces.FtaTraceFormat.Read(new StringReader(text), file).Hosts);
+                break;
+            case "wire":
+                Assert.True(VolunteerCloud.Wire.WireFormat.Decode(bytes).Type.Value > 0, file);
+                break;
+            default:
+                Assert.Fail($"no validity check for target {target}");
+                break;
+        }
+    }
+
     [Fact]
     public void Every_target_has_a_corpus()
     {
