@@ -60,6 +60,7 @@ public sealed class ChurnModelTests
         var random = new SplittableRandom(5);
         var host = ChurnPresets.Skype06.CreateHost(random);
         var intervals = ChurnTimeline.Within(host, random, 24 * 90).ToList();
+        Assert.True(intervals.Count > 10, $"{intervals.Count} intervals in 90 days: too few to test alternation");
         Assert.Equal(0, intervals[0].StartHours);
         Assert.Equal(24 * 90, intervals[^1].EndHours);
         foreach (var (a, b) in intervals.Zip(intervals.Skip(1)))
