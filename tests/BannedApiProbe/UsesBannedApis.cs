@@ -32,5 +32,7 @@ internal static class UsesBannedApis
         a.CancelAfter(1);
         b.CancelAfter(TimeSpan.Zero);
         _ = HashCode.Combine(1, 2);
+        _ = "x".GetHashCode();
+        _ = "x".GetHashCode(StringComparison.Ordinal);
     }
 }

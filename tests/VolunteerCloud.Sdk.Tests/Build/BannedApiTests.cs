@@ -21,7 +21,7 @@ public sealed partial class BannedApiTests
         "Random.Shared", "Random.Random()", "Guid.NewGuid()", "RandomNumberGenerator",
         "Timer", "PeriodicTimer", "CancellationTokenSource.CancellationTokenSource(int)",
         "CancellationTokenSource.CancellationTokenSource(TimeSpan)", "CancellationTokenSource.CancelAfter(int)",
-        "CancellationTokenSource.CancelAfter(TimeSpan)", "HashCode",
+        "CancellationTokenSource.CancelAfter(TimeSpan)", "HashCode", "string.GetHashCode()", "string.GetHashCode(StringComparison)",
     ];
 
     [Fact]
