@@ -94,15 +94,14 @@ public sealed class ClusterTests(Testbed testbed, ITestOutputHelper output) : IA
         await Deploy(1, Compose);
         await WaitWhole("web", 3);
 
-        // The daemon restarts without its state (the engine and its containers stay): until anti-entropy has compared
-        // its desired state with a peer's, "web" is unknown to it but must not be reported as nonexistent.
+        // The daemon restarts without its state (the engine and its containers stay) and cut off from the others, so
+        // its seed is silent: it has been in the cluster (it synced), so it must not start a cluster of its own and
+        // report "web" as nonexistent, but answer retry-later for as long as it cannot sync.
         daemons[3].Kill(entireProcessTree: true);
         await daemons[3].WaitForExitAsync();
-        await testbed.StartDaemonAsync(4);
-        var clock = Stopwatch.StartNew();
         using var client = Testbed.AdminClient();
         var answers = new List<int>();
-        while (true)
+        async Task<System.Net.HttpStatusCode> Ask()
         {
             using var response = await client.GetAsync(new Uri(Testbed.Api(4), "/v1/apps/web"));
             answers.Add((int)response.StatusCode);
@@ -112,15 +111,35 @@ public sealed class ClusterTests(Testbed testbed, ITestOutputHelper output) : IA
                 Assert.Contains("ask again in a few seconds", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
             }
 
-            if (response.IsSuccessStatusCode || clock.Elapsed > TimeSpan.FromSeconds(60))
+            return response.StatusCode;
+        }
+
+        await Testbed.CutAsync(4);
+        try
+        {
+            await testbed.StartDaemonAsync(4); // waits out the silent seed (10 s)
+            for (var i = 0; i < 10; i++)
             {
-                break;
+                Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, await Ask());
+                await Task.Delay(200);
             }
 
+            using var list = await client.GetAsync(new Uri(Testbed.Api(4), "/v1/apps"));
+            Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, list.StatusCode);
+        }
+        finally
+        {
+            await Testbed.HealAsync();
+        }
+
+        // Healed: it rejoins (retry-join every 5 s), syncs, and knows "web".
+        var clock = Stopwatch.StartNew();
+        while (await Ask() != System.Net.HttpStatusCode.OK && clock.Elapsed < TimeSpan.FromSeconds(60))
+        {
             await Task.Delay(200);
         }
 
-        output.WriteLine($"restarted node: {answers.Count(c => c == 503)} x 503, then {answers[^1]} after {clock.Elapsed.TotalSeconds:F1} s");
+        output.WriteLine($"restarted node: {answers.Count(c => c == 503)} x 503, then {answers[^1]} {clock.Elapsed.TotalSeconds:F1} s after the heal");
         Assert.DoesNotContain(404, answers);
         Assert.Equal(200, answers[^1]);
         using var unknown = await client.GetAsync(new Uri(Testbed.Api(4), "/v1/apps/no-such-app"));

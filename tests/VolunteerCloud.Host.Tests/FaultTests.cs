@@ -15,7 +15,7 @@ public sealed class FaultTests(Testbed testbed, ITestOutputHelper output) : IAsy
 {
     public Task InitializeAsync() => Testbed.WhyUnavailable is null ? testbed.ResetAsync() : Task.CompletedTask;
 
-    public Task DisposeAsync() => Testbed.WhyUnavailable is null ? Heal() : Task.CompletedTask;
+    public Task DisposeAsync() => Testbed.WhyUnavailable is null ? Testbed.HealAsync() : Task.CompletedTask;
 
     private static string App(string name, int replicas, int port) => $$"""
         services:
@@ -67,7 +67,7 @@ public sealed class FaultTests(Testbed testbed, ITestOutputHelper output) : IAsy
         var cut = (await Testbed.App(1, "web"))!.Placement.Where(p => p.Running).Select(p => HostOf(p.Address!)).First(h => h != 1);
 
         // Drop everything host `cut` sends or receives through the main namespace (the test still reaches its API).
-        await Cut(cut);
+        await Testbed.CutAsync(cut);
         var cutAt = DateTime.UtcNow;
         await Testbed.Eventually(TimeSpan.FromSeconds(60), async () =>
         {
@@ -78,7 +78,7 @@ public sealed class FaultTests(Testbed testbed, ITestOutputHelper output) : IAsy
         await Post(client, Enumerable.Range(2, 3).First(h => h != cut), "/v1/apps/web/scale?replicas=2", null); // a change on the majority side while the partition lasts
         await Task.Delay(TimeSpan.FromSeconds(10));
 
-        await Heal();
+        await Testbed.HealAsync();
         var healedAt = DateTime.UtcNow;
         await Converged(new() { ["web"] = 2 }, TimeSpan.FromSeconds(150));
         output.WriteLine($"healed: every view whole, 2 copies on the engines, the same desired state everywhere after {(DateTime.UtcNow - healedAt).TotalSeconds:F1} s");
@@ -157,23 +157,4 @@ public sealed class FaultTests(Testbed testbed, ITestOutputHelper output) : IAsy
     }
 
     private static int HostOf(string address) => int.Parse(address.Split('.')[2], CultureInfo.InvariantCulture);
-
-    private static async Task Cut(int host)
-    {
-        foreach (var direction in new[] { "-i", "-o" })
-        {
-            await Testbed.Run("iptables", "-I", "FORWARD", direction, $"vh{host}r", "-j", "DROP", "-m", "comment", "--comment", "vc-partition");
-        }
-    }
-
-    private static async Task Heal()
-    {
-        // Remove every rule this class added (by its comment), whatever host it cut.
-        var rules = await Testbed.Run("iptables", "-S", "FORWARD");
-        foreach (var rule in rules.Split('\n').Where(r => r.Contains("vc-partition", StringComparison.Ordinal)))
-        {
-            var args = rule.Replace("\"", string.Empty, StringComparison.Ordinal).Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            await Testbed.Run("iptables", ["-D", .. args.Skip(1)]);
-        }
-    }
 }

@@ -47,6 +47,7 @@ internal sealed partial class NodeRuntime : BackgroundService
     private long _viewVersion = -1;
     private long _droppedInputs;
     private volatile bool _drained;
+    private bool _clusterMember; // this node has synced with a peer, in this life or an earlier one (the marker file)
     private readonly IHostApplicationLifetime? _lifetime;
     private Api.Metrics.Snapshot _snapshot = Api.Metrics.Snapshot.Empty;
 
@@ -125,7 +126,13 @@ internal sealed partial class NodeRuntime : BackgroundService
     /// <summary>Whether the node is leaving (a graceful leave or an owner reclaim has begun).</summary>
     public bool Leaving { get; private set; }
 
-    /// <summary>Whether no seed answered when the node started: it began a cluster of its own, so the desired state it holds is all there is.</summary>
+    /// <summary>
+    /// Whether the node began a cluster of its own, so the desired state it holds is all there is: no seed other than
+    /// itself answered when it started, and it had never synced with a peer before (the <c>cluster-member</c> file in
+    /// <see cref="VolunteerOptions.DataDirectory"/>; written once it has). A node that was in a cluster and restarts
+    /// while its seeds are silent (a partition, the seeds restarting too) is not alone: it holds none of the desired
+    /// state until it syncs with a peer, and says so.
+    /// </summary>
     public bool StartedAlone { get; private set; }
 
     /// <summary>
@@ -186,7 +193,9 @@ internal sealed partial class NodeRuntime : BackgroundService
         }
 
         var seeds = await ResolveSeedsAsync(cancellationToken).ConfigureAwait(false);
-        StartedAlone = seeds.Count == 0;
+        _clusterMember = File.Exists(ClusterMemberFile);
+        var otherSeeds = _options.Seeds.Select(IPEndPoint.Parse).Any(e => !e.Equals(Advertised));
+        StartedAlone = seeds.Count == 0 && !(otherSeeds && _clusterMember);
         var capacity = _options.Capacity;
         var metadata = new MemberMetadata((ushort)_options.Region, (int)(capacity.Cpus * 1000), (int)(capacity.MemoryBytes >> 20))
         {
@@ -307,6 +316,10 @@ internal sealed partial class NodeRuntime : BackgroundService
                 }
 
                 LearnAddresses(node);
+                if (!_clusterMember && node.State.Synced)
+                {
+                    MarkClusterMember(node.Self);
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -380,6 +393,22 @@ internal sealed partial class NodeRuntime : BackgroundService
         }
         catch (OperationCanceledException)
         {
+        }
+    }
+
+    private string ClusterMemberFile => Path.Combine(_options.DataDirectory, "cluster-member");
+
+    private void MarkClusterMember(NodeId self)
+    {
+        _clusterMember = true; // tried once per life: a read-only directory costs this knowledge, not the node
+        try
+        {
+            Directory.CreateDirectory(_options.DataDirectory);
+            File.WriteAllText(ClusterMemberFile, $"{self}: synced the desired state with a peer; after a restart this node waits to sync again rather than start a cluster of its own (delete this file to start a new cluster)\n");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LogMarkerFailed(_logger, ClusterMemberFile, e);
         }
     }
 
@@ -512,6 +541,9 @@ internal sealed partial class NodeRuntime : BackgroundService
 
     [LoggerMessage(7, LogLevel.Information, "The allowed hours are over: leaving")]
     private static partial void LogHoursOver(ILogger logger);
+
+    [LoggerMessage(9, LogLevel.Warning, "Could not write {File}: after a restart with silent seeds this node will start a cluster of its own")]
+    private static partial void LogMarkerFailed(ILogger logger, string file, Exception exception);
 
     [LoggerMessage(5, LogLevel.Warning, "An input ({Input}) could not be handled")]
     private static partial void LogInputFailed(ILogger logger, string input, Exception exception);

@@ -179,6 +179,29 @@ public sealed class Testbed : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// Cuts a host off from the others (its router's FORWARD chain drops its traffic both ways); the test process, in
+    /// the root namespace, still reaches its API. <see cref="HealAsync"/> undoes every cut.
+    /// </summary>
+    public static async Task CutAsync(int host)
+    {
+        foreach (var direction in new[] { "-i", "-o" })
+        {
+            await Run("iptables", "-I", "FORWARD", direction, $"vh{host}r", "-j", "DROP", "-m", "comment", "--comment", "vc-partition");
+        }
+    }
+
+    /// <summary>Removes every rule <see cref="CutAsync"/> added (by its comment), whatever host it cut.</summary>
+    public static async Task HealAsync()
+    {
+        var rules = await Run("iptables", "-S", "FORWARD");
+        foreach (var rule in rules.Split('\n').Where(r => r.Contains("vc-partition", StringComparison.Ordinal)))
+        {
+            var args = rule.Replace("\"", string.Empty, StringComparison.Ordinal).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            await Run("iptables", ["-D", .. args.Skip(1)]);
+        }
+    }
+
     public static async Task<List<MemberInfo>> Members(int host)
     {
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
