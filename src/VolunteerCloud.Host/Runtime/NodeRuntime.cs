@@ -127,11 +127,11 @@ internal sealed partial class NodeRuntime : BackgroundService
     public bool Leaving { get; private set; }
 
     /// <summary>
-    /// Whether the node began a cluster of its own, so the desired state it holds is all there is: no seed other than
-    /// itself answered when it started, and it had never synced with a peer before (the <c>cluster-member</c> file in
-    /// <see cref="VolunteerOptions.DataDirectory"/>; written once it has). A node that was in a cluster and restarts
-    /// while its seeds are silent (a partition, the seeds restarting too) is not alone: it holds none of the desired
-    /// state until it syncs with a peer, and says so.
+    /// Whether the node began a cluster of its own, so the desired state it holds is all there is: it was given no
+    /// seed but itself, and it had never synced with a peer before (the <c>cluster-member</c> file in
+    /// <see cref="VolunteerOptions.DataDirectory"/>, written once it has). Any other node — a joiner whose seeds are
+    /// silent for now, a member restarted during a partition or with its seeds restarting too — holds none of the
+    /// desired state until it has synced with a peer, and says so rather than report apps as nonexistent.
     /// </summary>
     public bool StartedAlone { get; private set; }
 
@@ -192,10 +192,13 @@ internal sealed partial class NodeRuntime : BackgroundService
             throw new InvalidOperationException($"Docker Engine does not answer at {_options.DockerEndpoint} ({e.Message}). Start it, or set Volunteer:DockerEndpoint.", e);
         }
 
-        var seeds = await ResolveSeedsAsync(cancellationToken).ConfigureAwait(false);
+        var (seeds, selfSeeds) = await ResolveSeedsAsync(cancellationToken).ConfigureAwait(false);
         _clusterMember = File.Exists(ClusterMemberFile);
-        var otherSeeds = _options.Seeds.Select(IPEndPoint.Parse).Any(e => !e.Equals(Advertised));
-        StartedAlone = seeds.Count == 0 && !(otherSeeds && _clusterMember);
+        StartedAlone = _options.Seeds.Count == selfSeeds && !_clusterMember;
+        if (_clusterMember && _options.Seeds.Count == selfSeeds)
+        {
+            LogWasMember(_logger, ClusterMemberFile);
+        }
         var capacity = _options.Capacity;
         var metadata = new MemberMetadata((ushort)_options.Region, (int)(capacity.Cpus * 1000), (int)(capacity.MemoryBytes >> 20))
         {
@@ -385,7 +388,7 @@ internal sealed partial class NodeRuntime : BackgroundService
                     continue;
                 }
 
-                foreach (var seed in await ResolveSeedsAsync(stoppingToken, TimeSpan.FromSeconds(2)).ConfigureAwait(false))
+                foreach (var seed in (await ResolveSeedsAsync(stoppingToken, TimeSpan.FromSeconds(2)).ConfigureAwait(false)).Others)
                 {
                     await InvokeAsync((node, context) => { node.Membership.JoinThrough(context, seed); return true; }, stoppingToken).ConfigureAwait(false);
                 }
@@ -467,17 +470,23 @@ internal sealed partial class NodeRuntime : BackgroundService
         }
     }
 
-    private async Task<List<NodeId>> ResolveSeedsAsync(CancellationToken cancellationToken, TimeSpan? patience = null)
+    /// <summary>
+    /// Says hello to every seed: the ids of those that answered and are other nodes, and how many seeds are this node
+    /// itself (its advertised address, or another address of it — loopback, a NAT's — that answered with its own id).
+    /// </summary>
+    private async Task<(List<NodeId> Others, int Self)> ResolveSeedsAsync(CancellationToken cancellationToken, TimeSpan? patience = null)
     {
         var seeds = new List<NodeId>();
         if (_options.Seeds.Count == 0)
         {
-            return seeds;
+            return (seeds, 0);
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(patience ?? TimeSpan.FromSeconds(10));
-        var hellos = _options.Seeds.Select(IPEndPoint.Parse).Where(e => !e.Equals(Advertised)).Select(async endpoint =>
+        var endpoints = _options.Seeds.Select(IPEndPoint.Parse).ToList();
+        var self = endpoints.Count(e => e.Equals(Advertised));
+        var hellos = endpoints.Where(e => !e.Equals(Advertised)).Select(async endpoint =>
         {
             try
             {
@@ -491,13 +500,17 @@ internal sealed partial class NodeRuntime : BackgroundService
         }).ToList();
         foreach (var id in await Task.WhenAll(hellos).ConfigureAwait(false))
         {
-            if (id is { } seed && seed != _transport!.Self)
+            if (id == _transport!.Self)
+            {
+                self++;
+            }
+            else if (id is { } seed)
             {
                 seeds.Add(seed);
             }
         }
 
-        return seeds;
+        return (seeds, self);
     }
 
     /// <summary>A node id from the advertised address (FNV-free: xxHash32 of "ip:port", 31 bits, never 0).</summary>
@@ -542,8 +555,11 @@ internal sealed partial class NodeRuntime : BackgroundService
     [LoggerMessage(7, LogLevel.Information, "The allowed hours are over: leaving")]
     private static partial void LogHoursOver(ILogger logger);
 
-    [LoggerMessage(9, LogLevel.Warning, "Could not write {File}: after a restart with silent seeds this node will start a cluster of its own")]
+    [LoggerMessage(9, LogLevel.Warning, "Could not write {File}: after a restart this node will take its empty desired state for the whole")]
     private static partial void LogMarkerFailed(ILogger logger, string file, Exception exception);
+
+    [LoggerMessage(10, LogLevel.Warning, "This node has been in a cluster ({File}) and has no seed: it waits for a member to reach it and answers 503 for apps it does not know until it has synced; give it a seed (Volunteer:Seeds), or delete the file to start a new cluster")]
+    private static partial void LogWasMember(ILogger logger, string file);
 
     [LoggerMessage(5, LogLevel.Warning, "An input ({Input}) could not be handled")]
     private static partial void LogInputFailed(ILogger logger, string input, Exception exception);

@@ -160,12 +160,21 @@ public sealed class Testbed : IAsyncLifetime
         await Run(Script, "engine-down", State, host.ToString(System.Globalization.CultureInfo.InvariantCulture), "KILL");
     }
 
-    /// <summary>Stops every daemon (kill), removes every container on every engine, restarts engines that were stopped.</summary>
+    /// <summary>
+    /// Stops every daemon (kill), removes every container on every engine, restarts engines that were stopped, and
+    /// forgets that the hosts were cluster members (each test starts a new cluster).
+    /// </summary>
     public async Task ResetAsync()
     {
         StopAllDaemons();
         for (var host = 1; host <= Hosts; host++)
         {
+            var marker = Path.Combine(State, $"h{host}", "cluster-member");
+            if (File.Exists(marker))
+            {
+                File.Delete(marker);
+            }
+
             if (!File.Exists(Path.Combine(State, $"d{host}", "docker.pid")))
             {
                 await Run(Script, "engine-up", State, host.ToString(System.Globalization.CultureInfo.InvariantCulture));
