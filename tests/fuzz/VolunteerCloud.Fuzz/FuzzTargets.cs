@@ -69,6 +69,21 @@ public static class FuzzTargets
         }
     }
 
+    /// <summary>
+    /// Decodes a datagram's envelope and its body as its message type, letting every error out: for corpus seeds,
+    /// which must be valid datagrams (<see cref="Wire"/> swallows the decoder's errors). Throws for an unknown type.
+    /// </summary>
+    public static void ReadValidDatagram(byte[] data)
+    {
+        var type = WireFormat.Decode(data).Type.Value;
+        if (!Readers.TryGetValue(type, out var read))
+        {
+            throw new WireFormatException($"no message type {type}");
+        }
+
+        read(data);
+    }
+
     /// <summary>A Compose file (YAML, or its JSON form — one parser) as <c>vc deploy</c> and the HTTP API take it.</summary>
     public static void Compose(byte[] data)
     {
