@@ -199,6 +199,7 @@ internal sealed partial class NodeRuntime : BackgroundService
         {
             LogWasMember(_logger, ClusterMemberFile);
         }
+
         var capacity = _options.Capacity;
         var metadata = new MemberMetadata((ushort)_options.Region, (int)(capacity.Cpus * 1000), (int)(capacity.MemoryBytes >> 20))
         {
