@@ -79,6 +79,13 @@ public sealed class FuzzCorpusTests
     }
 
     [Fact]
+    public void Every_wire_message_type_has_a_corpus_seed()
+    {
+        var seeded = Directory.EnumerateFiles(Path.Combine(FuzzRoot, "corpus", "wire")).Select(f => ushort.Parse(Path.GetFileName(f)[4..7], System.Globalization.CultureInfo.InvariantCulture)).ToHashSet();
+        Assert.Equal(FuzzTargets.MessageTypes, FuzzTargets.MessageTypes.Where(seeded.Contains));
+    }
+
+    [Fact]
     public void Every_target_has_a_corpus()
     {
         Assert.All(FuzzTargets.All.Keys, target => Assert.NotEmpty(Directory.EnumerateFiles(Path.Combine(FuzzRoot, "corpus", target))));

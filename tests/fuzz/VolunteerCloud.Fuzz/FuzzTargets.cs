@@ -69,6 +69,9 @@ public static class FuzzTargets
         }
     }
 
+    /// <summary>Every message type of the daemon's wire.</summary>
+    public static IEnumerable<ushort> MessageTypes => Readers.Keys.Order();
+
     /// <summary>
     /// Decodes a datagram's envelope and its body as its message type, letting every error out: for corpus seeds,
     /// which must be valid datagrams (<see cref="Wire"/> swallows the decoder's errors). Throws for an unknown type.

@@ -2,6 +2,8 @@ using VolunteerCloud.Apps;
 using VolunteerCloud.Containers;
 using VolunteerCloud.ControlPlane;
 using VolunteerCloud.Membership;
+using VolunteerCloud.Membership.Heartbeat;
+using VolunteerCloud.Membership.Registry;
 using VolunteerCloud.Membership.Swim;
 using VolunteerCloud.Placement;
 using VolunteerCloud.Simulator;
@@ -12,10 +14,14 @@ namespace VolunteerCloud.Fuzz;
 
 /// <summary>
 /// Seeds for the wire target: real datagrams, recorded from a simulated cluster (SWIM and the control plane) that
-/// joins, deploys, scales, loses a node and removes an app — up to three of each message type.
+/// joins, deploys, scales, loses a node and removes an app, and from two small clusters that only run the other
+/// membership protocols (heartbeat gossip, the central registry) — up to three of each message type.
 /// </summary>
 public static class WireSeeds
 {
+    // As the daemon runs it: a node opens anti-entropy with a digest query (type 71) until it has synced.
+    private static readonly ControlPlaneOptions Options = new() { State = new ReplicatedStateOptions { ConfirmUntilSynced = true } };
+
     /// <summary>Writes the seeds to <paramref name="directory"/>; returns how many.</summary>
     public static int Write(string directory)
     {
@@ -31,7 +37,7 @@ public static class WireSeeds
         for (var i = 0; i < 6; i++)
         {
             var id = new NodeId(i);
-            simulation.AddNode(new Recorder(new ControlPlaneNode(id, factory.Create(new MembershipSetup(id, new MemberMetadata(0, 2000, 4096), [new NodeId(0)])), new PowerOfChoicesPlacement(2), new ReactiveChurnHandler(TimeSpan.FromSeconds(5))), recorded));
+            simulation.AddNode(new Recorder(new ControlPlaneNode(id, factory.Create(new MembershipSetup(id, new MemberMetadata(0, 2000, 4096), [new NodeId(0)])), new PowerOfChoicesPlacement(2), new ReactiveChurnHandler(TimeSpan.FromSeconds(5)), Options), recorded));
         }
 
         ControlPlaneNode Node(int i) => ((Recorder)simulation.GetNode(new NodeId(i))!).Inner;
@@ -44,6 +50,24 @@ public static class WireSeeds
         simulation.RunFor(TimeSpan.FromSeconds(60));
         simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(3), c => Node(3).Remove(c, "web"));
         simulation.RunFor(TimeSpan.FromSeconds(40));
+
+        // The other membership protocols: a cluster of each, joined and run for a while.
+        IMembershipProtocolFactory[] others =
+        [
+            new HeartbeatGossipMembershipFactory(new HeartbeatGossipOptions()),
+            new CentralRegistryMembershipFactory(new CentralRegistryOptions { Registry = new NodeId(0) }),
+        ];
+        foreach (var other in others)
+        {
+            using var small = new Simulation(new SimulationOptions { Seed = 7 });
+            for (var i = 0; i < 4; i++)
+            {
+                var id = new NodeId(i);
+                small.AddNode(new Recorder(new ControlPlaneNode(id, other.Create(new MembershipSetup(id, new MemberMetadata(0, 2000, 4096), [new NodeId(0)])), new PowerOfChoicesPlacement(2), new ReactiveChurnHandler(TimeSpan.FromSeconds(5)), Options), recorded));
+            }
+
+            small.RunFor(TimeSpan.FromSeconds(30));
+        }
 
         var count = 0;
         foreach (var (type, datagrams) in recorded.OrderBy(r => r.Key))
