@@ -194,8 +194,9 @@ internal sealed partial class NodeRuntime : BackgroundService
 
         var (seeds, selfSeeds) = await ResolveSeedsAsync(cancellationToken).ConfigureAwait(false);
         _clusterMember = File.Exists(ClusterMemberFile);
-        StartedAlone = _options.Seeds.Count == selfSeeds && !_clusterMember;
-        if (_clusterMember && _options.Seeds.Count == selfSeeds)
+        var onlySelf = _options.Seeds.Count == selfSeeds;
+        StartedAlone = onlySelf && !_clusterMember;
+        if (onlySelf && _clusterMember)
         {
             LogWasMember(_logger, ClusterMemberFile);
         }

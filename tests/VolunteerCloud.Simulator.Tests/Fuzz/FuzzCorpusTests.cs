@@ -10,12 +10,16 @@ public sealed class FuzzCorpusTests
 {
     private static readonly string FuzzRoot = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "fuzz"));
 
-    public static TheoryData<string, string> Inputs()
+    public static TheoryData<string, string> Inputs() => Files("corpus", "regressions");
+
+    public static TheoryData<string, string> Seeds() => Files("corpus");
+
+    private static TheoryData<string, string> Files(params string[] folders)
     {
         var data = new TheoryData<string, string>();
         foreach (var target in FuzzTargets.All.Keys)
         {
-            foreach (var folder in new[] { "corpus", "regressions" })
+            foreach (var folder in folders)
             {
                 var directory = Path.Combine(FuzzRoot, folder, target);
                 if (Directory.Exists(directory))
@@ -35,20 +39,6 @@ public sealed class FuzzCorpusTests
     [MemberData(nameof(Inputs))]
     public void Every_corpus_and_regression_input_fails_only_with_its_parsers_error(string target, string file) =>
         FuzzTargets.All[target](File.ReadAllBytes(Path.Combine(FuzzRoot, file)));
-
-    public static TheoryData<string, string> Seeds()
-    {
-        var data = new TheoryData<string, string>();
-        foreach (var target in FuzzTargets.All.Keys)
-        {
-            foreach (var file in Directory.EnumerateFiles(Path.Combine(FuzzRoot, "corpus", target)).Order(StringComparer.Ordinal))
-            {
-                data.Add(target, Path.GetRelativePath(FuzzRoot, file));
-            }
-        }
-
-        return data;
-    }
 
     [Theory]
     [MemberData(nameof(Seeds))]

@@ -37,7 +37,7 @@ public static class WireSeeds
         for (var i = 0; i < 6; i++)
         {
             var id = new NodeId(i);
-            simulation.AddNode(new Recorder(new ControlPlaneNode(id, factory.Create(new MembershipSetup(id, new MemberMetadata(0, 2000, 4096), [new NodeId(0)])), new PowerOfChoicesPlacement(2), new ReactiveChurnHandler(TimeSpan.FromSeconds(5)), Options), recorded));
+            simulation.AddNode(Recording(id, factory, recorded));
         }
 
         ControlPlaneNode Node(int i) => ((Recorder)simulation.GetNode(new NodeId(i))!).Inner;
@@ -63,7 +63,7 @@ public static class WireSeeds
             for (var i = 0; i < 4; i++)
             {
                 var id = new NodeId(i);
-                small.AddNode(new Recorder(new ControlPlaneNode(id, other.Create(new MembershipSetup(id, new MemberMetadata(0, 2000, 4096), [new NodeId(0)])), new PowerOfChoicesPlacement(2), new ReactiveChurnHandler(TimeSpan.FromSeconds(5)), Options), recorded));
+                small.AddNode(Recording(id, other, recorded));
             }
 
             small.RunFor(TimeSpan.FromSeconds(30));
@@ -81,6 +81,9 @@ public static class WireSeeds
 
         return count;
     }
+
+    private static Recorder Recording(NodeId id, IMembershipProtocolFactory membership, Dictionary<ushort, List<byte[]>> recorded) =>
+        new(new ControlPlaneNode(id, membership.Create(new MembershipSetup(id, new MemberMetadata(0, 2000, 4096), [new NodeId(0)])), new PowerOfChoicesPlacement(2), new ReactiveChurnHandler(TimeSpan.FromSeconds(5)), Options), recorded);
 
     private sealed class Recorder(ControlPlaneNode inner, Dictionary<ushort, List<byte[]>> recorded) : INode
     {
