@@ -156,6 +156,44 @@ public sealed class ClusterTests(Testbed testbed, ITestOutputHelper output) : IA
     }
 
     [TestbedFact]
+    public async Task A_founder_declared_dead_rejoins_through_the_members_it_saw_and_a_cluster_restarted_as_a_whole_keeps_its_apps()
+    {
+        Testbed.Require();
+        var daemons = await testbed.StartClusterAsync();
+        await Deploy(2, Compose);
+        await WaitWhole("web", 3);
+
+        // Host 1 is every host's seed and has none but itself. Restarted after the others have declared it dead, it
+        // rejoins through the members it saved (DataDirectory/peers): nobody else would reach it again.
+        var clock = Stopwatch.StartNew();
+        daemons[0].Kill(entireProcessTree: true);
+        await daemons[0].WaitForExitAsync();
+        var founder = $"{Testbed.Address(1)}:7946";
+        await Testbed.Eventually(TimeSpan.FromSeconds(60), async () => !(await Testbed.Members(2)).Any(m => m.Address == founder && m.State is "alive" or "suspect"), "host 2 declares host 1 dead");
+        output.WriteLine($"host 1 declared dead by host 2 {clock.Elapsed.TotalSeconds:F1} s after kill -9 of its daemon");
+        var restarted = await testbed.StartDaemonAsync(1);
+        clock.Restart();
+        await Testbed.Eventually(TimeSpan.FromSeconds(30), async () => (await Testbed.Members(1)).Count(m => m.State == "alive") == Testbed.Hosts, "the restarted founder sees every host alive");
+        await Testbed.Eventually(TimeSpan.FromSeconds(30), async () => (await Testbed.Members(3)).Any(m => m.Address == founder && m.State == "alive"), "host 3 sees the founder alive again");
+        output.WriteLine($"restarted founder rejoined in {clock.Elapsed.TotalSeconds:F1} s");
+        await WaitWhole("web", 3, via: 1);
+
+        // Every daemon dies at once (the engines stay, but a daemon removes its last life's containers at start):
+        // no node holds the desired state in memory any more, only the copies saved in DataDirectory/desired-state.
+        foreach (var daemon in daemons.Skip(1).Prepend(restarted))
+        {
+            daemon.Kill(entireProcessTree: true);
+            await daemon.WaitForExitAsync();
+        }
+
+        clock.Restart();
+        await testbed.StartClusterAsync();
+        var app = await WaitWhole("web", 3, via: 4);
+        output.WriteLine($"whole cluster restarted: web whole again {clock.Elapsed.TotalSeconds:F1} s after the first daemon started");
+        Assert.Equal(3, app.Placement.Where(p => p.Running).Select(p => p.Node).Distinct().Count());
+    }
+
+    [TestbedFact]
     public async Task A_graceful_leave_starts_the_replacement_before_the_leaving_hosts_container_stops()
     {
         Testbed.Require();

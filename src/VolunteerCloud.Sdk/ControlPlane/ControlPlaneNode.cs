@@ -78,7 +78,8 @@ public sealed class ControlPlaneCounters
 /// </summary>
 public sealed class ControlPlaneNode : INode
 {
-    private const string AppPrefix = "app/";
+    /// <summary>The prefix of the desired state's keys in the replicated state (<c>app/</c> and the app's name).</summary>
+    internal const string AppPrefix = "app/";
     private const string NodePrefix = "node/";
     private const int StewardCandidates = 32;
 
@@ -139,6 +140,48 @@ public sealed class ControlPlaneNode : INode
 
     /// <summary>The desired state as this node knows it.</summary>
     public IEnumerable<AppSpec> Apps => _appNames.Where(_apps.ContainsKey).Select(name => _apps[name].Spec);
+
+    /// <summary>
+    /// The desired state's entries as stamped in the replicated state — every app's, tombstones of removed apps
+    /// included — for <see cref="DesiredStateSnapshot"/>; <see cref="DesiredVersion"/> tells when they changed.
+    /// </summary>
+    public IEnumerable<StateEntry> DesiredEntries => _state.Entries.Where(e => IsDesiredKey(e.Key));
+
+    /// <summary>Counts the changes to <see cref="DesiredEntries"/> (a local deploy, scale or remove, or one merged from a peer).</summary>
+    public long DesiredVersion { get; private set; }
+
+    /// <summary>
+    /// Merges desired-state entries kept from an earlier life (<see cref="DesiredStateSnapshot"/>). Each is applied
+    /// only if its stamp beats what the node holds, exactly as if a peer had sent it, and what is applied is gossiped
+    /// on: a cluster restarted as a whole gets back every app some node had kept. Restore once the node holds the
+    /// cluster's current state (it has synced with a peer, or it is the cluster) — a stale entry then loses to the
+    /// newer one or the tombstone it already has — rather than at start, where a restarted steward could act on a
+    /// spec the cluster has since changed. Call during one of this node's inputs.
+    /// </summary>
+    /// <returns>How many entries were applied.</returns>
+    /// <exception cref="ArgumentException">An entry is not an app's.</exception>
+    public int RestoreDesired(NodeContext context, IEnumerable<StateEntry> entries)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(entries);
+        _context = context;
+        var applied = 0;
+        foreach (var entry in entries)
+        {
+            if (!IsDesiredKey(entry.Key))
+            {
+                throw new ArgumentException($"'{entry.Key}' is not an app's entry.", nameof(entries));
+            }
+
+            if (_state.Merge(entry))
+            {
+                applied++;
+            }
+        }
+
+        _state.ArmGossip(context);
+        return applied;
+    }
 
     /// <summary>Whether this node holds the desired state of <paramref name="app"/> (it is among <see cref="Apps"/>).</summary>
     public bool KnowsApp(string app) => _apps.ContainsKey(app);
@@ -396,8 +439,9 @@ public sealed class ControlPlaneNode : INode
 
     private void OnStateChanged(StateEntry entry)
     {
-        if (entry.Key.StartsWith(AppPrefix, StringComparison.Ordinal))
+        if (IsDesiredKey(entry.Key))
         {
+            DesiredVersion++;
             var name = entry.Key[AppPrefix.Length..];
             if (entry.Deleted)
             {
@@ -892,6 +936,9 @@ public sealed class ControlPlaneNode : INode
     /// writes a low version, and an older change the rest of the cluster holds beats the one it just acknowledged;
     /// with the clock, the later change wins as long as clocks are roughly right (Cassandra's last-writer-wins).
     /// </summary>
+    /// <summary>Whether a replicated-state key is an app's (the desired state), not a host's report.</summary>
+    internal static bool IsDesiredKey(string key) => key.StartsWith(AppPrefix, StringComparison.Ordinal);
+
     private static long AppVersionFloor(NodeContext context) => context.TimeProvider.GetUtcNow().UtcTicks;
 
     /// <summary>Whether the desired state holds the app's tombstone (removed, not deployed again since).</summary>

@@ -162,17 +162,20 @@ public sealed class Testbed : IAsyncLifetime
 
     /// <summary>
     /// Stops every daemon (kill), removes every container on every engine, restarts engines that were stopped, and
-    /// forgets that the hosts were cluster members (each test starts a new cluster).
+    /// forgets that the hosts were cluster members, their desired state and peers (each test starts a new cluster).
     /// </summary>
     public async Task ResetAsync()
     {
         StopAllDaemons();
         for (var host = 1; host <= Hosts; host++)
         {
-            var marker = Path.Combine(State, $"h{host}", "cluster-member");
-            if (File.Exists(marker))
+            foreach (var kept in new[] { "cluster-member", "desired-state", "peers" })
             {
-                File.Delete(marker);
+                var file = Path.Combine(State, $"h{host}", kept);
+                if (File.Exists(file))
+                {
+                    File.Delete(file);
+                }
             }
 
             if (!File.Exists(Path.Combine(State, $"d{host}", "docker.pid")))

@@ -150,4 +150,64 @@ public sealed class ControlPlaneTests
         Assert.Empty(Running());
         Assert.All(Enumerable.Range(0, n), i => Assert.Empty(Node(i).Apps));
     }
+
+    [Fact]
+    public void A_cluster_restarted_as_a_whole_gets_its_apps_back_from_snapshots_and_a_stale_snapshot_loses_to_later_changes()
+    {
+        const int n = 6;
+        const ulong seed = 13;
+        using var simulation = new Simulation(new SimulationOptions { Seed = seed, Network = { Latency = LatencyModel.Constant(TimeSpan.FromMilliseconds(5)) } });
+        simulation.EnableContainers(new ContainerSimulationOptions
+        {
+            Images = { ["web:1"] = new SimulatedImage(20_000_000) },
+            Hosts = _ => new SimulatedHost(new ResourceAmount(2, 4L << 30), 10_000_000_000, 100e6),
+        });
+        var factory = new SwimMembershipFactory(new SwimOptions());
+        var options = new ControlPlaneOptions { State = new ReplicatedStateOptions { ConfirmUntilSynced = true } }; // as the daemon
+        ControlPlaneNode Create(NodeId id) => new(id, factory.Create(new MembershipSetup(id, new MemberMetadata(0, 2000, 4096), [new NodeId(0)])), new PowerOfChoicesPlacement(2), new ReactiveChurnHandler(TimeSpan.FromSeconds(5)), options);
+        ControlPlaneNode Node(int i) => (ControlPlaneNode)simulation.GetNode(new NodeId(i))!;
+        int Copies(string app) => Enumerable.Range(0, n).Sum(i => Node(i).LocalReplicas.Count(r => r.Running && r.Replica.App == app));
+        AppSpec Spec(string name, int replicas) => new(name, "web:1") { Replicas = replicas, Limits = new ResourceAmount(0.25, 64L << 20) };
+        for (var i = 0; i < n; i++)
+        {
+            simulation.AddNode(Create(new NodeId(i)));
+        }
+
+        simulation.RunFor(TimeSpan.FromSeconds(20));
+        simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(1), c => Node(1).Deploy(c, Spec("web", 3)));
+        simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(2), c => Node(2).Deploy(c, Spec("api", 2)));
+        simulation.RunFor(TimeSpan.FromSeconds(60));
+        var stale = DesiredStateSnapshot.Encode(Node(3).DesiredEntries); // node 3 keeps this one and misses what follows
+        Assert.Equal(2, DesiredStateSnapshot.Decode(stale).Count);
+
+        simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(4), c => Node(4).Scale(c, "web", 2));
+        simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(5), c => Node(5).Remove(c, "api"));
+        simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(0), c => Node(0).Deploy(c, Spec("db", 1)));
+        simulation.RunFor(TimeSpan.FromSeconds(60));
+        Assert.Equal((2, 0, 1), (Copies("web"), Copies("api"), Copies("db")));
+
+        // Only nodes 3 (stale) and 5 kept a snapshot; every node crashes, every copy is gone, all restart empty.
+        var kept = new Dictionary<int, byte[]> { [3] = stale, [5] = DesiredStateSnapshot.Encode(Node(5).DesiredEntries) };
+        for (var i = 0; i < n; i++)
+        {
+            simulation.Crash(new NodeId(i));
+        }
+
+        for (var i = 0; i < n; i++)
+        {
+            simulation.Restart(new NodeId(i), Create(new NodeId(i)));
+        }
+
+        simulation.RunFor(TimeSpan.FromSeconds(20));
+        Assert.All(Enumerable.Range(0, n), i => Assert.Empty(Node(i).Apps));
+        foreach (var (i, bytes) in kept)
+        {
+            Assert.True(Node(i).State.Synced, $"node {i} has synced with a peer (seed {seed})");
+            simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(i), c => Node(i).RestoreDesired(c, DesiredStateSnapshot.Decode(bytes)));
+        }
+
+        simulation.RunFor(TimeSpan.FromSeconds(90));
+        Assert.All(Enumerable.Range(0, n), i => Assert.Equal(new[] { "db:1", "web:2" }, Node(i).Apps.Select(a => $"{a.Name}:{a.Replicas}").Order()));
+        Assert.Equal((2, 0, 1), (Copies("web"), Copies("api"), Copies("db")));
+    }
 }

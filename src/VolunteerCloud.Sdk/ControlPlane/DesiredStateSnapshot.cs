@@ -1,0 +1,103 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.IO.Hashing;
+using VolunteerCloud.Wire;
+
+namespace VolunteerCloud.ControlPlane;
+
+/// <summary>
+/// The desired state a node holds (<see cref="ControlPlaneNode.DesiredEntries"/>: every app's entry, tombstones
+/// included) as bytes to keep on disk, so a cluster restarted as a whole — every volunteer's machine rebooted after
+/// a power cut — gets its apps back (<see cref="ControlPlaneNode.RestoreDesired"/>). Entries keep their stamps, so a
+/// stale snapshot can only lose to what the cluster wrote since: a newer version or a tombstone wins as it would
+/// over gossip. Layout: <c>"VCDS"</c>, a format byte (1), a count, the entries in the wire format's encoding
+/// (docs/wire-format.md), and the XxHash64 of everything before it (8 bytes, little-endian), so a torn or damaged
+/// file is refused whole rather than read in part.
+/// </summary>
+public static class DesiredStateSnapshot
+{
+    /// <summary>The format this version writes.</summary>
+    public const byte Format = 1;
+
+    /// <summary>The most entries a snapshot may hold (one million apps and tombstones).</summary>
+    public const int MaxEntries = 1_000_000;
+
+    private static ReadOnlySpan<byte> Magic => "VCDS"u8;
+
+    /// <summary>Encodes app entries.</summary>
+    /// <exception cref="ArgumentException">An entry is not an app's (its key does not start with <c>app/</c>).</exception>
+    public static byte[] Encode(IEnumerable<StateEntry> entries)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        var list = entries.ToList();
+        if (list.Count > MaxEntries)
+        {
+            throw new ArgumentException($"A snapshot holds at most {MaxEntries} entries, not {list.Count}.", nameof(entries));
+        }
+
+        var length = Magic.Length + 1 + WireLength.VarUInt((uint)list.Count) + sizeof(ulong);
+        foreach (var entry in list)
+        {
+            if (!ControlPlaneNode.IsDesiredKey(entry.Key))
+            {
+                throw new ArgumentException($"'{entry.Key}' is not an app's entry; a desired-state snapshot holds only keys starting with '{ControlPlaneNode.AppPrefix}'.", nameof(entries));
+            }
+
+            length += entry.EncodedLength;
+        }
+
+        var bytes = new byte[length];
+        var writer = new WireWriter(bytes);
+        foreach (var b in Magic)
+        {
+            writer.WriteByte(b);
+        }
+
+        writer.WriteByte(Format);
+        writer.WriteVarUInt32((uint)list.Count);
+        foreach (var entry in list)
+        {
+            entry.Write(ref writer);
+        }
+
+        var body = writer.WrittenSpan.Length;
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(body), XxHash64.HashToUInt64(bytes.AsSpan(0, body)));
+        return bytes;
+    }
+
+    /// <summary>Decodes a snapshot written by <see cref="Encode"/>.</summary>
+    /// <exception cref="WireFormatException">The bytes are not a whole, undamaged snapshot of this format, or hold an entry that is not an app's.</exception>
+    public static IReadOnlyList<StateEntry> Decode(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length < Magic.Length + 1 + 1 + sizeof(ulong) || !bytes.StartsWith(Magic))
+        {
+            throw new WireFormatException("Not a desired-state snapshot (it does not start with \"VCDS\").");
+        }
+
+        if (bytes[Magic.Length] != Format)
+        {
+            throw new WireFormatException($"Snapshot format {bytes[Magic.Length].ToString(CultureInfo.InvariantCulture)} is not one this version reads ({Format.ToString(CultureInfo.InvariantCulture)}).");
+        }
+
+        var body = bytes[..^sizeof(ulong)];
+        if (BinaryPrimitives.ReadUInt64LittleEndian(bytes[^sizeof(ulong)..]) != XxHash64.HashToUInt64(body))
+        {
+            throw new WireFormatException("The snapshot's checksum does not match: the file is damaged or was cut short.");
+        }
+
+        var reader = new WireReader(body[(Magic.Length + 1)..]);
+        var count = reader.ReadCount(MaxEntries, minimumElementBytes: 4);
+        var entries = new StateEntry[count];
+        for (var i = 0; i < count; i++)
+        {
+            entries[i] = StateEntry.Read(ref reader);
+            if (!ControlPlaneNode.IsDesiredKey(entries[i].Key))
+            {
+                throw new WireFormatException($"Entry {i.ToString(CultureInfo.InvariantCulture)} ('{entries[i].Key}') is not an app's.");
+            }
+        }
+
+        reader.EnsureEnd();
+        return entries;
+    }
+}

@@ -1,0 +1,53 @@
+using FsCheck.Xunit;
+using VolunteerCloud.ControlPlane;
+using VolunteerCloud.Wire;
+
+namespace VolunteerCloud.Sdk.Tests.ControlPlane;
+
+public sealed class DesiredStateSnapshotTests
+{
+    /// <summary>
+    /// Entries from random inputs: any name (lone surrogates dropped: no UTF-8 string holds one), version (negative
+    /// too), writer, tombstone or value of any bytes.
+    /// </summary>
+    private static List<StateEntry> Entries((string Name, long Version, int Writer, bool Deleted, byte[] Value)[] raw) =>
+        [.. (raw ?? []).Select(r => new StateEntry("app/" + new string([.. (r.Name ?? "").Where(c => !char.IsSurrogate(c))]), r.Version, new NodeId(r.Writer & 0x7FFF_FFFF), r.Deleted, r.Deleted ? ReadOnlyMemory<byte>.Empty : (r.Value ?? [])))];
+
+    [Property(MaxTest = 300)]
+    public void Every_entry_comes_back_with_its_stamp_and_value(string name, long version, int writer, bool deleted, byte[] value, (string, long, int, bool, byte[])[] more)
+    {
+        var entries = Entries([(name, version, writer, deleted, value), .. more ?? []]);
+        var back = DesiredStateSnapshot.Decode(DesiredStateSnapshot.Encode(entries));
+        Assert.Equal(entries, back); // StateEntry's equality compares the value's bytes
+    }
+
+    [Property(MaxTest = 300)]
+    public void Any_damaged_byte_or_cut_is_refused_whole(string name, byte[] value, int at, byte flip)
+    {
+        var bytes = DesiredStateSnapshot.Encode(Entries([(name, 7, 3, false, value)]));
+        var damaged = (byte[])bytes.Clone();
+        var i = (int)((uint)at % (uint)damaged.Length);
+        damaged[i] ^= (byte)(flip | 1); // never a no-op
+        Assert.Throws<WireFormatException>(() => DesiredStateSnapshot.Decode(damaged));
+        Assert.Throws<WireFormatException>(() => DesiredStateSnapshot.Decode(bytes.AsSpan(0, i)));
+    }
+
+    [Fact]
+    public void An_empty_state_is_a_snapshot_too()
+    {
+        Assert.Empty(DesiredStateSnapshot.Decode(DesiredStateSnapshot.Encode([])));
+    }
+
+    [Fact]
+    public void Errors_say_what_is_wrong()
+    {
+        var host = new StateEntry("node/4", 1, new NodeId(4), false, new byte[] { 1 });
+        Assert.Contains("'node/4' is not an app's entry", Assert.Throws<ArgumentException>(() => DesiredStateSnapshot.Encode([host])).Message, StringComparison.Ordinal);
+
+        Assert.Contains("does not start with \"VCDS\"", Assert.Throws<WireFormatException>(() => DesiredStateSnapshot.Decode("{\"apps\":[]}"u8)).Message, StringComparison.Ordinal);
+
+        var future = DesiredStateSnapshot.Encode([]);
+        future[4] = 2;
+        Assert.Contains("format 2 is not one this version reads (1)", Assert.Throws<WireFormatException>(() => DesiredStateSnapshot.Decode(future)).Message, StringComparison.Ordinal);
+    }
+}
