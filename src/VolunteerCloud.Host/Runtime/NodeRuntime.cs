@@ -48,12 +48,9 @@ internal sealed partial class NodeRuntime : BackgroundService
     private long _droppedInputs;
     private volatile bool _drained;
     private bool _clusterMember; // this node has synced with a peer, in this life or an earlier one (the marker file)
-    private IReadOnlyList<StateEntry> _kept = []; // the desired state an earlier life kept (DesiredStateFile)
-    private bool _restored; // _kept has been merged: from now on the node's desired state is saved
-    private long _savedDesiredVersion = -1;
-    private bool _saveFailed;
-    private List<IPEndPoint> _knownPeers = []; // members an earlier life saw (PeersFile): more places to rejoin through
-    private string[] _savedPeers = [];
+    private KeptDesiredState? _keptState; // the desired state, kept between lives
+    private KeptPeers? _keptPeers; // members seen alive, kept between lives to rejoin through
+    private long _started; // the clock's timestamp at start (the kept state's delays)
     private readonly IHostApplicationLifetime? _lifetime;
     private Api.Metrics.Snapshot _snapshot = Api.Metrics.Snapshot.Empty;
 
@@ -198,17 +195,24 @@ internal sealed partial class NodeRuntime : BackgroundService
             throw new InvalidOperationException($"Docker Engine does not answer at {_options.DockerEndpoint} ({e.Message}). Start it, or set Volunteer:DockerEndpoint.", e);
         }
 
-        _kept = LoadDesiredState();
-        _knownPeers = LoadPeers();
+        _started = _clock.GetTimestamp();
+        _clusterMember = File.Exists(ClusterMemberFile);
+        _keptState = new KeptDesiredState(_options.DataDirectory, _loggers.CreateLogger<KeptDesiredState>());
+        _keptState.Load();
+        _keptPeers = new KeptPeers(_options.DataDirectory, _logger, Random.Shared);
+        if (_clusterMember)
+        {
+            _keptPeers.Load(); // without the marker (deleted to found a new cluster) the old members are not looked up
+        }
+
         var (seeds, selfSeeds) = await ResolveSeedsAsync(cancellationToken).ConfigureAwait(false);
-        if (seeds.Count == 0 && _knownPeers.Count > 0)
+        if (seeds.Count == 0 && _keptPeers.Current.Count > 0)
         {
             // No seed answers (or none was given: a founder restarted after the others declared it dead): try the
             // members the last life saw, so the node rejoins the cluster rather than wait for someone to reach it.
-            seeds = (await ResolveSeedsAsync(cancellationToken, TimeSpan.FromSeconds(2), _knownPeers).ConfigureAwait(false)).Others;
+            seeds = (await ResolveSeedsAsync(cancellationToken, TimeSpan.FromSeconds(2), _keptPeers.Endpoints(Advertised)).ConfigureAwait(false)).Others;
         }
 
-        _clusterMember = File.Exists(ClusterMemberFile);
         var onlySelf = _options.Seeds.Count == selfSeeds;
         StartedAlone = onlySelf && !_clusterMember;
         if (onlySelf && _clusterMember)
@@ -256,6 +260,10 @@ internal sealed partial class NodeRuntime : BackgroundService
 
         _inputs.Writer.TryComplete();
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        if (_node is not null && ExecuteTask is { IsCompleted: true })
+        {
+            _keptState?.Flush(_node.DesiredVersion, _node.DesiredEntries); // the last change, if the save interval held it back
+        }
         _context?.CancelAll();
         if (_containers is not null)
         {
@@ -306,11 +314,7 @@ internal sealed partial class NodeRuntime : BackgroundService
         var node = _node!;
         var context = _context!;
         node.OnStart(context);
-        if (StartedAlone)
-        {
-            RestoreDesiredState(node, context); // the cluster's desired state is this node's own
-        }
-
+        Keep(node, context); // a founder restores its own kept state at once
         _ready.TrySetResult();
         LearnAddresses(node);
         if (_options.AllowedHours.Count > 0)
@@ -318,10 +322,7 @@ internal sealed partial class NodeRuntime : BackgroundService
             _ = Task.Run(() => WatchHoursAsync(stoppingToken), CancellationToken.None);
         }
 
-        if (_options.Seeds.Count > 0 || _knownPeers.Count > 0)
-        {
-            _ = Task.Run(() => RetryJoinAsync(stoppingToken), CancellationToken.None);
-        }
+        _ = Task.Run(() => RetryJoinAsync(stoppingToken), CancellationToken.None);
 
         try
         {
@@ -346,21 +347,16 @@ internal sealed partial class NodeRuntime : BackgroundService
                     MarkClusterMember(node.Self);
                 }
 
-                if (!_restored && node.State.Synced)
-                {
-                    RestoreDesiredState(node, context);
-                }
-
-                if (_restored && node.DesiredVersion != _savedDesiredVersion)
-                {
-                    SaveDesiredState(node);
-                }
+                Keep(node, context);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
     }
+
+    private void Keep(ControlPlaneNode node, NodeContext context) =>
+        _keptState!.AfterInput(_clock.GetElapsedTime(_started), StartedAlone, node.State.Synced, () => node.DesiredVersion, kept => node.RestoreDesired(context, kept), () => node.DesiredEntries);
 
     private static void Handle(ControlPlaneNode node, HostNodeContext context, Input input)
     {
@@ -421,9 +417,9 @@ internal sealed partial class NodeRuntime : BackgroundService
                 }
 
                 var (others, _) = await ResolveSeedsAsync(stoppingToken, TimeSpan.FromSeconds(2)).ConfigureAwait(false);
-                if (others.Count == 0 && _knownPeers.Count > 0)
+                if (others.Count == 0 && _keptPeers!.Current.Count > 0)
                 {
-                    others = (await ResolveSeedsAsync(stoppingToken, TimeSpan.FromSeconds(2), _knownPeers).ConfigureAwait(false)).Others;
+                    others = (await ResolveSeedsAsync(stoppingToken, TimeSpan.FromSeconds(2), _keptPeers.Endpoints(Advertised)).ConfigureAwait(false)).Others;
                 }
 
                 foreach (var seed in others)
@@ -452,143 +448,6 @@ internal sealed partial class NodeRuntime : BackgroundService
             LogMarkerFailed(_logger, ClusterMemberFile, e);
         }
     }
-
-    private string DesiredStateFile => Path.Combine(_options.DataDirectory, "desired-state");
-
-    private string PeersFile => Path.Combine(_options.DataDirectory, "peers");
-
-    /// <summary>
-    /// The desired state an earlier life saved (<see cref="DesiredStateSnapshot"/>). A damaged file is set aside as
-    /// <c>desired-state.damaged</c> (nothing is deleted), one that cannot be read is left as it is, and the node
-    /// starts without it: its peers hold the state.
-    /// </summary>
-    private IReadOnlyList<StateEntry> LoadDesiredState()
-    {
-        var file = DesiredStateFile;
-        if (!File.Exists(file))
-        {
-            return [];
-        }
-
-        try
-        {
-            var entries = DesiredStateSnapshot.Decode(File.ReadAllBytes(file));
-            LogKept(_logger, entries.Count, file);
-            return entries;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            LogKeptUnreadable(_logger, file, e); // left in place: the next start may read it
-            return [];
-        }
-        catch (WireFormatException e)
-        {
-            LogKeptUnreadable(_logger, file, e);
-            try
-            {
-                File.Move(file, file + ".damaged", overwrite: true);
-            }
-            catch (Exception move) when (move is IOException or UnauthorizedAccessException)
-            {
-                LogKeptUnreadable(_logger, file + ".damaged", move);
-            }
-
-            return [];
-        }
-    }
-
-    /// <summary>
-    /// Merges the kept desired state once the node holds the cluster's (it synced with a peer, or founded the cluster):
-    /// a stale entry then loses to what the cluster wrote since, and what only this node kept — every app, after a
-    /// whole cluster restarted — is gossiped to the others. Until then nothing is saved, so the file is not
-    /// overwritten with the little gossip has brought.
-    /// </summary>
-    private void RestoreDesiredState(ControlPlaneNode node, NodeContext context)
-    {
-        _restored = true;
-        if (_kept.Count > 0)
-        {
-            var applied = node.RestoreDesired(context, _kept);
-            LogRestored(_logger, applied, _kept.Count, DesiredStateFile);
-            _kept = [];
-        }
-    }
-
-    /// <summary>Saves the desired state (every app and tombstone) after each change: a new file, flushed, then renamed over the old one.</summary>
-    private void SaveDesiredState(ControlPlaneNode node)
-    {
-        _savedDesiredVersion = node.DesiredVersion;
-        if (_saveFailed)
-        {
-            return;
-        }
-
-        WriteAtomically(DesiredStateFile, DesiredStateSnapshot.Encode(node.DesiredEntries));
-    }
-
-    private void WriteAtomically(string file, byte[] bytes)
-    {
-        var temporary = file + ".new";
-        try
-        {
-            Directory.CreateDirectory(_options.DataDirectory);
-            using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
-            {
-                stream.Write(bytes);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, file, overwrite: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            _saveFailed = true; // logged once; the node runs on, its peers hold the state
-            LogSaveFailed(_logger, file, e);
-        }
-    }
-
-    /// <summary>The members an earlier life saw (<c>peers</c>, an address a line); lines that are not addresses are skipped.</summary>
-    private List<IPEndPoint> LoadPeers()
-    {
-        try
-        {
-            return File.Exists(PeersFile)
-                ? [.. File.ReadAllLines(PeersFile).Select(l => IPEndPoint.TryParse(l.Trim(), out var e) ? e : null).OfType<IPEndPoint>().Where(e => !e.Equals(Advertised)).Distinct()]
-                : [];
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            LogKeptUnreadable(_logger, PeersFile, e);
-            return [];
-        }
-    }
-
-    /// <summary>
-    /// Keeps up to <see cref="SavedPeers"/> live members' addresses for the next life to rejoin through. The saved
-    /// set changes only when a saved member is gone or there is room, so churn does not rewrite the file at every change.
-    /// </summary>
-    private void SavePeers(MembershipView view)
-    {
-        var alive = view.Members
-            .Where(m => m.Id != view.Self && m.State == MemberState.Alive && m.Metadata.Address.Length > 0)
-            .Select(m => m.Metadata.Address)
-            .ToHashSet(StringComparer.Ordinal);
-        var keep = _savedPeers.Where(alive.Contains).ToList();
-        keep.AddRange(alive.Except(keep, StringComparer.Ordinal).Order(StringComparer.Ordinal).Take(SavedPeers - keep.Count));
-        if (keep.Count == 0 || keep.SequenceEqual(_savedPeers, StringComparer.Ordinal))
-        {
-            return; // alone for now: the last saved members are still the best guess
-        }
-
-        _savedPeers = [.. keep];
-        if (!_saveFailed)
-        {
-            WriteAtomically(PeersFile, Encoding.UTF8.GetBytes(string.Join('\n', _savedPeers) + "\n"));
-        }
-    }
-
-    /// <summary>How many members' addresses the daemon keeps for its next start.</summary>
-    internal const int SavedPeers = 16;
 
     private string? PulledImagesFile()
     {
@@ -620,7 +479,7 @@ internal sealed partial class NodeRuntime : BackgroundService
             }
         }
 
-        SavePeers(view);
+        _keptPeers!.Update([.. view.Members.Where(m => m.Id != view.Self && m.State == MemberState.Alive).Select(m => m.Metadata.Address)]);
     }
 
     private void OnDatagram(NodeId from, byte[] bytes)
@@ -651,10 +510,10 @@ internal sealed partial class NodeRuntime : BackgroundService
     /// Says hello to every seed: the ids of those that answered and are other nodes, and how many seeds are this node
     /// itself (its advertised address, or another address of it — loopback, a NAT's — that answered with its own id).
     /// </summary>
-    private async Task<(List<NodeId> Others, int Self)> ResolveSeedsAsync(CancellationToken cancellationToken, TimeSpan? patience = null, List<IPEndPoint>? endpoints = null)
+    private async Task<(List<NodeId> Others, int Self)> ResolveSeedsAsync(CancellationToken cancellationToken, TimeSpan? patience = null, List<IPEndPoint>? kept = null)
     {
         var seeds = new List<NodeId>();
-        endpoints ??= [.. _options.Seeds.Select(IPEndPoint.Parse)];
+        var endpoints = kept ?? [.. _options.Seeds.Select(IPEndPoint.Parse)];
         if (endpoints.Count == 0)
         {
             return (seeds, 0);
@@ -671,7 +530,11 @@ internal sealed partial class NodeRuntime : BackgroundService
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                LogSeedSilent(_logger, endpoint);
+                if (kept is null)
+                {
+                    LogSeedSilent(_logger, endpoint); // kept members may have left for good: not a warning each time
+                }
+
                 return null;
             }
         }).ToList();
@@ -735,20 +598,8 @@ internal sealed partial class NodeRuntime : BackgroundService
     [LoggerMessage(9, LogLevel.Warning, "Could not write {File}: after a restart this node will take its empty desired state for the whole")]
     private static partial void LogMarkerFailed(ILogger logger, string file, Exception exception);
 
-    [LoggerMessage(10, LogLevel.Warning, "This node has been in a cluster ({File}) and has no seed: it waits for a member to reach it and answers 503 for apps it does not know until it has synced; give it a seed (Volunteer:Seeds), or delete the file to start a new cluster")]
+    [LoggerMessage(10, LogLevel.Warning, "This node has been in a cluster ({File}) and has no seed: it rejoins through the members it kept (peers) or waits for a member to reach it, and answers 503 for apps it does not know until it has synced; give it a seed (Volunteer:Seeds), or delete cluster-member, desired-state and peers in its data directory to start a new cluster")]
     private static partial void LogWasMember(ILogger logger, string file);
-
-    [LoggerMessage(11, LogLevel.Information, "Kept desired state: {Entries} app entries in {File}; merged once this node has synced with a peer")]
-    private static partial void LogKept(ILogger logger, int entries, string file);
-
-    [LoggerMessage(12, LogLevel.Warning, "Could not read {File}; starting without it (peers hold the state)")]
-    private static partial void LogKeptUnreadable(ILogger logger, string file, Exception exception);
-
-    [LoggerMessage(13, LogLevel.Information, "Restored {Applied} of {Kept} kept app entries from {File} (the others the cluster had, or had changed since)")]
-    private static partial void LogRestored(ILogger logger, int applied, int kept, string file);
-
-    [LoggerMessage(14, LogLevel.Warning, "Could not write {File}: this node no longer saves its desired state or peers (a cluster restarted as a whole relies on the other nodes' copies)")]
-    private static partial void LogSaveFailed(ILogger logger, string file, Exception exception);
 
     [LoggerMessage(5, LogLevel.Warning, "An input ({Input}) could not be handled")]
     private static partial void LogInputFailed(ILogger logger, string input, Exception exception);

@@ -154,9 +154,11 @@ public sealed class ControlPlaneNode : INode
     /// Merges desired-state entries kept from an earlier life (<see cref="DesiredStateSnapshot"/>). Each is applied
     /// only if its stamp beats what the node holds, exactly as if a peer had sent it, and what is applied is gossiped
     /// on: a cluster restarted as a whole gets back every app some node had kept. Restore once the node holds the
-    /// cluster's current state (it has synced with a peer, or it is the cluster) — a stale entry then loses to the
-    /// newer one or the tombstone it already has — rather than at start, where a restarted steward could act on a
-    /// spec the cluster has since changed. Call during one of this node's inputs.
+    /// cluster's current state — it founded the cluster, or a few anti-entropy exchanges have passed since it first
+    /// synced with a peer (the first sync can be the first of several repair messages) — so a stale entry meets the
+    /// newer one or the tombstone and loses, rather than at start, where a restarted steward would act on a spec the
+    /// cluster has since changed. One restored too early still loses at the next exchange (last writer wins), after
+    /// a steward may have acted on it. Call during one of this node's inputs.
     /// </summary>
     /// <returns>How many entries were applied.</returns>
     /// <exception cref="ArgumentException">An entry is not an app's.</exception>
@@ -936,10 +938,10 @@ public sealed class ControlPlaneNode : INode
     /// writes a low version, and an older change the rest of the cluster holds beats the one it just acknowledged;
     /// with the clock, the later change wins as long as clocks are roughly right (Cassandra's last-writer-wins).
     /// </summary>
+    private static long AppVersionFloor(NodeContext context) => context.TimeProvider.GetUtcNow().UtcTicks;
+
     /// <summary>Whether a replicated-state key is an app's (the desired state), not a host's report.</summary>
     internal static bool IsDesiredKey(string key) => key.StartsWith(AppPrefix, StringComparison.Ordinal);
-
-    private static long AppVersionFloor(NodeContext context) => context.TimeProvider.GetUtcNow().UtcTicks;
 
     /// <summary>Whether the desired state holds the app's tombstone (removed, not deployed again since).</summary>
     private bool IsRemoved(string app) => _state.TryGet(AppPrefix + app, out var entry) && entry.Deleted;

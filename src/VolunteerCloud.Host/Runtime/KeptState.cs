@@ -1,0 +1,317 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using VolunteerCloud.ControlPlane;
+using VolunteerCloud.Wire;
+
+namespace VolunteerCloud.Host.Runtime;
+
+/// <summary>Writes a file whole or not at all: a new file, flushed to disk, then renamed over the old one.</summary>
+internal static class AtomicFile
+{
+    /// <summary>Writes <paramref name="bytes"/> to <paramref name="file"/>; on failure the old file is untouched and the partial new one removed.</summary>
+    public static void Write(string file, ReadOnlySpan<byte> bytes)
+    {
+        var temporary = file + ".new";
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
+            using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+            {
+                stream.Write(bytes);
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temporary, file, overwrite: true);
+        }
+        catch
+        {
+            try
+            {
+                File.Delete(temporary);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+
+            throw;
+        }
+    }
+}
+
+/// <summary>
+/// The desired state the daemon keeps in <c>DataDirectory/desired-state</c> between lives
+/// (<see cref="DesiredStateSnapshot"/>), so a cluster whose every node restarted gets its apps back. Runs on the
+/// node's loop: <see cref="AfterInput"/> after every input.
+/// <list type="bullet">
+/// <item>Restore: the kept entries are merged once the node holds the cluster's state — at once for a node that
+/// founded the cluster alone (its state is the cluster's), else <see cref="RestoreDelay"/> after it first synced with
+/// a peer. The first sync can be the first of several repair messages, or an exchange with another node that has
+/// just restarted; the delay lets the next exchanges finish the repair, so a kept entry the cluster has since
+/// replaced or removed meets the newer entry or the tombstone and loses, and the node's stewards do not act on it.</item>
+/// <item>Save: after a change, at most once per <see cref="SaveInterval"/> (each save is an fsync on the loop), and
+/// never before the restore — until then the node holds only what gossip brought, and saving would overwrite the
+/// kept state with less. A file that exists but cannot be read, or is of a newer format, is left as it is and nothing
+/// is saved over it in this life; a damaged one is set aside under a new name (nothing is deleted).</item>
+/// </list>
+/// </summary>
+internal sealed partial class KeptDesiredState(string directory, ILogger logger)
+{
+    /// <summary>The file's name in the data directory.</summary>
+    public const string FileName = "desired-state";
+
+    private IReadOnlyList<StateEntry> _kept = [];
+    private bool _mayWrite = true;
+    private bool _writeFailing;
+    private TimeSpan? _syncedAt;
+    private TimeSpan? _savedAt;
+    private long _savedVersion = -1;
+
+    /// <summary>How long after the first sync the kept entries are merged (two anti-entropy intervals by default).</summary>
+    public TimeSpan RestoreDelay { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Saves are at most this often.</summary>
+    public TimeSpan SaveInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The file.</summary>
+    public string File => Path.Combine(directory, FileName);
+
+    /// <summary>Whether the kept entries have been merged (from then on changes are saved).</summary>
+    public bool Restored { get; private set; }
+
+    /// <summary>Whether this life may write the file (false after a read failure or a newer format).</summary>
+    public bool MayWrite => _mayWrite;
+
+    /// <summary>Reads the kept entries, if any. Never throws: a file that cannot be used is logged and left alone or set aside.</summary>
+    public IReadOnlyList<StateEntry> Load()
+    {
+        var file = File;
+        byte[] bytes;
+        try
+        {
+            if (!System.IO.File.Exists(file))
+            {
+                return _kept = [];
+            }
+
+            bytes = System.IO.File.ReadAllBytes(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _mayWrite = false; // the next start may read it: do not replace it with less
+            LogUnreadable(logger, file, e);
+            return _kept = [];
+        }
+
+        if (bytes.Length > 4 && bytes.AsSpan(0, 4).SequenceEqual("VCDS"u8) && bytes[4] != DesiredStateSnapshot.Format)
+        {
+            _mayWrite = false; // written by a newer version (a downgrade): keep it for that version
+            LogOtherFormat(logger, file, bytes[4], DesiredStateSnapshot.Format);
+            return _kept = [];
+        }
+
+        try
+        {
+            _kept = DesiredStateSnapshot.Decode(bytes);
+            LogKept(logger, _kept.Count, file);
+            return _kept;
+        }
+        catch (WireFormatException e)
+        {
+            var aside = $"{file}.damaged-{DateTime.UtcNow.ToString("yyyyMMddTHHmmssfff", CultureInfo.InvariantCulture)}";
+            LogDamaged(logger, file, aside, e);
+            try
+            {
+                System.IO.File.Move(file, aside);
+            }
+            catch (Exception move) when (move is IOException or UnauthorizedAccessException)
+            {
+                _mayWrite = false;
+                LogUnreadable(logger, aside, move);
+            }
+
+            return _kept = [];
+        }
+    }
+
+    /// <summary>Restores and saves as due; call after each of the node's inputs.</summary>
+    /// <param name="now">The time now (any monotonic origin).</param>
+    /// <param name="startedAlone">The node founded the cluster alone.</param>
+    /// <param name="synced">The node has synced with a peer.</param>
+    /// <param name="version">The node's <see cref="ControlPlaneNode.DesiredVersion"/>.</param>
+    /// <param name="restore">Merges entries (<see cref="ControlPlaneNode.RestoreDesired"/>) and returns how many were applied.</param>
+    /// <param name="entries">The node's <see cref="ControlPlaneNode.DesiredEntries"/>.</param>
+    public void AfterInput(TimeSpan now, bool startedAlone, bool synced, Func<long> version, Func<IReadOnlyList<StateEntry>, int> restore, Func<IEnumerable<StateEntry>> entries)
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        ArgumentNullException.ThrowIfNull(restore);
+        ArgumentNullException.ThrowIfNull(entries);
+        if (!Restored)
+        {
+            if (synced)
+            {
+                _syncedAt ??= now;
+            }
+
+            if (!startedAlone && !(_syncedAt is { } at && now - at >= RestoreDelay))
+            {
+                return;
+            }
+
+            Restored = true;
+            if (_kept.Count > 0)
+            {
+                LogRestored(logger, restore(_kept), _kept.Count, File);
+                _kept = [];
+            }
+        }
+
+        if (version() != _savedVersion && (_savedAt is not { } last || now - last >= SaveInterval))
+        {
+            Save(now, version(), entries());
+        }
+    }
+
+    /// <summary>Saves what has not been saved yet (at stop, after the loop has ended).</summary>
+    public void Flush(long version, IEnumerable<StateEntry> entries)
+    {
+        if (Restored && version != _savedVersion)
+        {
+            Save(TimeSpan.MaxValue, version, entries);
+        }
+    }
+
+    private void Save(TimeSpan now, long version, IEnumerable<StateEntry> entries)
+    {
+        _savedVersion = version;
+        _savedAt = now;
+        if (!_mayWrite)
+        {
+            return;
+        }
+
+        try
+        {
+            AtomicFile.Write(File, DesiredStateSnapshot.Encode(entries));
+            if (_writeFailing)
+            {
+                _writeFailing = false;
+                LogWriting(logger, File);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _savedVersion = -1; // tried again at the next change or input after the interval
+            if (!_writeFailing)
+            {
+                _writeFailing = true;
+                LogWriteFailed(logger, File, e);
+            }
+        }
+    }
+
+    [LoggerMessage(11, LogLevel.Information, "Kept desired state: {Entries} app entries in {File}; merged once this node holds the cluster's state")]
+    private static partial void LogKept(ILogger logger, int entries, string file);
+
+    [LoggerMessage(12, LogLevel.Warning, "Could not read {File}; starting without it and leaving it as it is (peers hold the state)")]
+    private static partial void LogUnreadable(ILogger logger, string file, Exception exception);
+
+    [LoggerMessage(13, LogLevel.Information, "Restored {Applied} of {Kept} kept app entries from {File} (the cluster had the others, or has changed them since)")]
+    private static partial void LogRestored(ILogger logger, int applied, int kept, string file);
+
+    [LoggerMessage(14, LogLevel.Warning, "Could not write {File}; trying again at the next change (a cluster restarted as a whole relies on the other nodes' copies meanwhile)")]
+    private static partial void LogWriteFailed(ILogger logger, string file, Exception exception);
+
+    [LoggerMessage(15, LogLevel.Information, "Writing {File} again")]
+    private static partial void LogWriting(ILogger logger, string file);
+
+    [LoggerMessage(16, LogLevel.Warning, "{File} is damaged; set aside as {Aside}, starting without it (peers hold the state)")]
+    private static partial void LogDamaged(ILogger logger, string file, string aside, Exception exception);
+
+    [LoggerMessage(17, LogLevel.Warning, "{File} is in format {Format}, written by a newer version (this one reads {Known}); left as it is, and not saved over in this life")]
+    private static partial void LogOtherFormat(ILogger logger, string file, byte format, byte known);
+}
+
+/// <summary>
+/// Members the daemon saw alive, kept in <c>DataDirectory/peers</c> (an <c>ip:port</c> a line) for its next life to
+/// rejoin through when its seeds do not answer — a founder, whose only seed is itself, restarted after the others
+/// declared it dead. At most <see cref="Capacity"/>, chosen at random among the live members (so nodes do not all
+/// keep the same few), and kept through a flap: a saved member is replaced only when another live one can take its
+/// place. Runs on the node's loop; <see cref="Current"/> may be read from any thread.
+/// </summary>
+internal sealed partial class KeptPeers(string directory, ILogger logger, Random random)
+{
+    /// <summary>The file's name in the data directory.</summary>
+    public const string FileName = "peers";
+
+    /// <summary>How many members are kept.</summary>
+    public const int Capacity = 16;
+
+    private volatile string[] _current = [];
+    private bool _writeFailing;
+
+    /// <summary>The file.</summary>
+    public string File => Path.Combine(directory, FileName);
+
+    /// <summary>The members kept now: loaded at start, then updated from the view.</summary>
+    public IReadOnlyList<string> Current => _current;
+
+    /// <summary>The kept members' endpoints, without <paramref name="self"/>.</summary>
+    public List<IPEndPoint> Endpoints(IPEndPoint? self) =>
+        [.. _current.Select(a => IPEndPoint.TryParse(a, out var e) ? e : null).OfType<IPEndPoint>().Where(e => e.Port != 0 && !e.Equals(self)).Distinct()];
+
+    /// <summary>Reads the file: lines that are not <c>ip:port</c> are skipped.</summary>
+    public void Load()
+    {
+        try
+        {
+            if (System.IO.File.Exists(File))
+            {
+                _current = [.. System.IO.File.ReadAllLines(File).Select(l => l.Trim()).Where(l => IPEndPoint.TryParse(l, out var e) && e.Port != 0).Distinct(StringComparer.Ordinal).Take(Capacity)];
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LogFailed(logger, File, e);
+        }
+    }
+
+    /// <summary>Updates the kept members from the live ones (addresses as members advertise them); writes the file if they changed.</summary>
+    /// <returns>Whether the kept set changed.</returns>
+    public bool Update(IReadOnlyCollection<string> alive)
+    {
+        ArgumentNullException.ThrowIfNull(alive);
+        var live = alive.Where(a => a.Length > 0).ToHashSet(StringComparer.Ordinal);
+        var keep = _current.Where(live.Contains).ToList();
+        var fresh = live.Except(keep, StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        random.Shuffle(fresh);
+        keep.AddRange(fresh.Take(Capacity - keep.Count));
+        // Room left (fewer live members than the capacity): the saved ones not seen alive now stay (a flap, a partition).
+        keep.AddRange(_current.Where(a => !live.Contains(a)).Take(Capacity - keep.Count));
+        if (keep.Count == _current.Length && keep.ToHashSet(StringComparer.Ordinal).SetEquals(_current))
+        {
+            return false;
+        }
+
+        _current = [.. keep];
+        try
+        {
+            AtomicFile.Write(File, Encoding.UTF8.GetBytes(string.Join('\n', keep) + "\n"));
+            _writeFailing = false;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            if (!_writeFailing)
+            {
+                _writeFailing = true;
+                LogFailed(logger, File, e);
+            }
+        }
+
+        return true;
+    }
+
+    [LoggerMessage(18, LogLevel.Warning, "Could not read or write {File} (the members to rejoin through after a restart); the seeds remain")]
+    private static partial void LogFailed(ILogger logger, string file, Exception exception);
+}

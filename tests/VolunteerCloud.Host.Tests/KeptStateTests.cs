@@ -1,0 +1,161 @@
+using System.Net;
+using Microsoft.Extensions.Logging.Abstractions;
+using VolunteerCloud.ControlPlane;
+using VolunteerCloud.Host.Runtime;
+
+namespace VolunteerCloud.Host.Tests;
+
+/// <summary>What the daemon keeps in its data directory between lives: the desired state and the members it saw.</summary>
+public sealed class KeptStateTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("vc-kept-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private static StateEntry App(string name, long version, bool removed = false) =>
+        new("app/" + name, version, new NodeId(1), removed, removed ? ReadOnlyMemory<byte>.Empty : new byte[] { 1, 2, 3 });
+
+    /// <summary>A node as the kept state sees it: its version, entries, and the entries restored into it.</summary>
+    private sealed class FakeNode
+    {
+        public List<StateEntry> Entries { get; } = [];
+
+        public long Version { get; set; }
+
+        public List<IReadOnlyList<StateEntry>> Restores { get; } = [];
+
+        public void Step(KeptDesiredState kept, double seconds, bool synced, bool startedAlone = false) =>
+            kept.AfterInput(TimeSpan.FromSeconds(seconds), startedAlone, synced, () => Version, k => { Restores.Add(k); Entries.AddRange(k); Version++; return k.Count; }, () => Entries);
+    }
+
+    private IReadOnlyList<StateEntry> OnDisk() => DesiredStateSnapshot.Decode(File.ReadAllBytes(Path.Combine(_directory, KeptDesiredState.FileName)));
+
+    [Fact]
+    public void Kept_entries_are_merged_only_once_the_node_has_held_the_clusters_state_for_the_restore_delay_and_nothing_is_saved_before()
+    {
+        File.WriteAllBytes(Path.Combine(_directory, KeptDesiredState.FileName), DesiredStateSnapshot.Encode([App("web", 5), App("api", 6, removed: true)]));
+        var kept = new KeptDesiredState(_directory, NullLogger.Instance);
+        Assert.Equal(2, kept.Load().Count);
+        var node = new FakeNode { Entries = { App("db", 9) }, Version = 1 }; // gossip brought one app before any sync
+
+        node.Step(kept, 0, synced: false);
+        node.Step(kept, 30, synced: false); // never synced: nothing restored, the file keeps both entries
+        Assert.Empty(node.Restores);
+        Assert.Equal(["app/api", "app/web"], OnDisk().Select(e => e.Key).Order());
+
+        node.Step(kept, 31, synced: true);
+        node.Step(kept, 50.9, synced: true);
+        Assert.Empty(node.Restores);
+        Assert.False(kept.Restored);
+
+        node.Step(kept, 51, synced: true); // 20 s after the first sync
+        Assert.Equal(2, Assert.Single(node.Restores).Count);
+        Assert.Equal(["app/api", "app/db", "app/web"], OnDisk().Select(e => e.Key).Order()); // saved: all three
+
+        node.Step(kept, 60, synced: true);
+        Assert.Single(node.Restores); // once
+    }
+
+    [Fact]
+    public void A_founder_restores_at_once_and_saves_are_at_most_once_per_interval_with_the_last_one_flushed_at_stop()
+    {
+        File.WriteAllBytes(Path.Combine(_directory, KeptDesiredState.FileName), DesiredStateSnapshot.Encode([App("web", 5)]));
+        var kept = new KeptDesiredState(_directory, NullLogger.Instance);
+        kept.Load();
+        var node = new FakeNode();
+        node.Step(kept, 0, synced: false, startedAlone: true);
+        Assert.Single(node.Restores);
+        Assert.Single(OnDisk());
+
+        node.Entries.Add(App("api", 7));
+        node.Version++;
+        node.Step(kept, 0.5, synced: false, startedAlone: true);
+        Assert.Single(OnDisk()); // within the interval: not yet
+        node.Step(kept, 1.0, synced: false, startedAlone: true);
+        Assert.Equal(2, OnDisk().Count);
+
+        node.Entries.Add(App("db", 8));
+        node.Version++;
+        node.Step(kept, 1.2, synced: false, startedAlone: true);
+        Assert.Equal(2, OnDisk().Count);
+        kept.Flush(node.Version, node.Entries); // the daemon stops
+        Assert.Equal(3, OnDisk().Count);
+    }
+
+    [Fact]
+    public void A_damaged_file_is_set_aside_and_one_of_a_newer_format_is_left_alone_and_never_saved_over()
+    {
+        var file = Path.Combine(_directory, KeptDesiredState.FileName);
+        var bytes = DesiredStateSnapshot.Encode([App("web", 5)]);
+        bytes[^1] ^= 0xFF;
+        File.WriteAllBytes(file, bytes);
+        var kept = new KeptDesiredState(_directory, NullLogger.Instance);
+        Assert.Empty(kept.Load());
+        Assert.False(File.Exists(file));
+        var aside = Assert.Single(Directory.GetFiles(_directory, KeptDesiredState.FileName + ".damaged-*"));
+        Assert.Equal(bytes, File.ReadAllBytes(aside)); // nothing deleted
+        Assert.True(kept.MayWrite);
+
+        var newer = DesiredStateSnapshot.Encode([App("web", 5)]);
+        newer[4] = DesiredStateSnapshot.Format + 1;
+        File.WriteAllBytes(file, newer);
+        kept = new KeptDesiredState(_directory, NullLogger.Instance);
+        Assert.Empty(kept.Load());
+        Assert.False(kept.MayWrite);
+        var node = new FakeNode { Entries = { App("db", 9) }, Version = 3 };
+        node.Step(kept, 0, synced: false, startedAlone: true);
+        node.Step(kept, 5, synced: false, startedAlone: true);
+        Assert.Equal(newer, File.ReadAllBytes(file));
+    }
+
+    [Fact]
+    public void A_write_that_fails_is_tried_again_and_leaves_no_partial_file()
+    {
+        var file = Path.Combine(_directory, KeptDesiredState.FileName);
+        Directory.CreateDirectory(file); // a directory where the file should be: every rename over it fails
+        var kept = new KeptDesiredState(_directory, NullLogger.Instance);
+        kept.Load();
+        var node = new FakeNode { Entries = { App("web", 1) }, Version = 1 };
+        node.Step(kept, 0, synced: false, startedAlone: true); // fails, logged, no exception
+        Assert.False(File.Exists(file + ".new"));
+
+        Directory.Delete(file);
+        node.Step(kept, 0.5, synced: false, startedAlone: true);
+        Assert.False(File.Exists(file)); // within the interval
+        node.Step(kept, 1.0, synced: false, startedAlone: true); // the same version, tried again
+        Assert.Single(OnDisk());
+    }
+
+    [Fact]
+    public void Kept_peers_are_a_random_few_of_the_live_members_kept_through_a_flap_and_read_back_without_bad_lines()
+    {
+        var peers = new KeptPeers(_directory, NullLogger.Instance, new Random(7));
+        var live = Enumerable.Range(1, 40).Select(i => $"10.0.{i}.1:7946").ToList();
+        Assert.True(peers.Update(live));
+        Assert.Equal(KeptPeers.Capacity, peers.Current.Count);
+        Assert.All(peers.Current, a => Assert.Contains(a, live));
+        Assert.NotEqual(live.Order(StringComparer.Ordinal).Take(KeptPeers.Capacity), peers.Current.Order(StringComparer.Ordinal)); // not the lowest addresses
+        var chosen = peers.Current.ToHashSet();
+
+        // A flap: the node sees one member for a while. The kept ones stay; the file is not rewritten.
+        var written = File.GetLastWriteTimeUtc(peers.File);
+        Assert.False(peers.Update([peers.Current[0]]));
+        Assert.True(chosen.SetEquals(peers.Current));
+        Assert.False(peers.Update(live));
+        Assert.Equal(written, File.GetLastWriteTimeUtc(peers.File));
+
+        // A kept member gone for good while others are alive: it is replaced.
+        var gone = peers.Current[3];
+        Assert.True(peers.Update([.. live.Where(a => a != gone)]));
+        Assert.DoesNotContain(gone, peers.Current);
+        Assert.Equal(KeptPeers.Capacity, peers.Current.Count);
+
+        File.AppendAllLines(peers.File, ["not an address", "10.9.9.9", "", "10.0.1.1:7946"]);
+        var again = new KeptPeers(_directory, NullLogger.Instance, new Random(1));
+        again.Load();
+        Assert.True(peers.Current.ToHashSet().SetEquals(again.Current)); // the bad, port-less and repeated lines are skipped
+        var self = IPEndPoint.Parse(again.Current[0]);
+        Assert.DoesNotContain(self, again.Endpoints(self));
+        Assert.Equal(KeptPeers.Capacity - 1, again.Endpoints(self).Count);
+    }
+}
