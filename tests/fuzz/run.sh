@@ -5,7 +5,8 @@
 #   tests/fuzz/run.sh all [executions]          every target in turn
 #
 # Targets: wire (every message type of the daemon's wire, and the app specs and node reports inside them), compose
-# (Compose YAML and its JSON form), experiment (vcsim experiment definitions), fta (Failure Trace Archive traces).
+# (Compose YAML and its JSON form), experiment (vcsim experiment definitions), fta (Failure Trace Archive traces),
+# kept (the desired state a daemon keeps on disk).
 # Needs afl++ (Debian: apt-get install afl++) and the SharpFuzz tool from the local manifest (dotnet tool restore).
 # Findings are copied to tests/fuzz/findings/<target>/; a crash becomes a regression input under
 # tests/fuzz/regressions/<target>/ once fixed, and the tests (FuzzCorpusTests) replay the corpus and regressions.
@@ -14,9 +15,9 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 here=$(pwd)
-target=${1:?usage: run.sh <wire|compose|experiment|fta|all> [executions]}
+target=${1:?usage: run.sh <wire|compose|experiment|fta|kept|all> [executions]}
 executions=${2:-1000000}
-targets=(wire compose experiment fta)
+targets=(wire compose experiment fta kept)
 if [ "$target" = all ]; then
   status=0
   for t in "${targets[@]}"; do ./run.sh "$t" "$executions" || status=1; done

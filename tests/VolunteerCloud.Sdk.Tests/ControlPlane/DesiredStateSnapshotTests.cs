@@ -32,6 +32,25 @@ public sealed class DesiredStateSnapshotTests
         Assert.Throws<WireFormatException>(() => DesiredStateSnapshot.Decode(bytes.AsSpan(0, i)));
     }
 
+    [Property(MaxTest = 2000)]
+    public void Any_body_behind_a_valid_header_and_checksum_decodes_or_fails_only_with_a_wire_format_error(byte[] body)
+    {
+        // The checksum stops random bytes at the door; this goes past it, into the count and the entries.
+        body ??= [];
+        var bytes = new byte[5 + body.Length + 8];
+        "VCDS"u8.CopyTo(bytes);
+        bytes[4] = DesiredStateSnapshot.Format;
+        body.CopyTo(bytes, 5);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(5 + body.Length), System.IO.Hashing.XxHash64.HashToUInt64(bytes.AsSpan(0, 5 + body.Length)));
+        try
+        {
+            Assert.All(DesiredStateSnapshot.Decode(bytes), e => Assert.StartsWith("app/", e.Key, StringComparison.Ordinal));
+        }
+        catch (WireFormatException)
+        {
+        }
+    }
+
     [Fact]
     public void An_empty_state_is_a_snapshot_too()
     {

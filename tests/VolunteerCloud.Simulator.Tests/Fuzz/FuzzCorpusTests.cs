@@ -62,6 +62,13 @@ public sealed class FuzzCorpusTests
             case "wire":
                 FuzzTargets.ReadValidDatagram(bytes); // the envelope and the body as its type
                 break;
+            case "kept":
+                foreach (var entry in VolunteerCloud.ControlPlane.DesiredStateSnapshot.Decode(bytes))
+                {
+                    Assert.True(entry.Deleted || VolunteerCloud.ControlPlane.AppSpecCodec.Decode(entry.Value.Span).Name.Length > 0, $"{file}: {entry.Key}");
+                }
+
+                break;
             default:
                 Assert.Fail($"no validity check for target {target}");
                 break;

@@ -24,6 +24,7 @@ public static class FuzzTargets
         ["compose"] = Compose,
         ["experiment"] = Experiment,
         ["fta"] = Fta,
+        ["kept"] = Kept,
     };
 
     // Every message type of the Sdk (the daemon's wire), found by reflection as MessageTypeTests does. Built on the
@@ -121,6 +122,51 @@ public static class FuzzTargets
         catch (TraceFormatException)
         {
         }
+    }
+
+    /// <summary>The desired state a daemon keeps on disk (<c>DataDirectory/desired-state</c>), and the app specs in it.</summary>
+    public static void Kept(byte[] data)
+    {
+        try
+        {
+            foreach (var entry in DesiredStateSnapshot.Decode(data))
+            {
+                if (!entry.Deleted)
+                {
+                    try
+                    {
+                        AppSpecCodec.Decode(entry.Value.Span);
+                    }
+                    catch (WireFormatException)
+                    {
+                    }
+                }
+            }
+        }
+        catch (WireFormatException)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Writes the kept target's seeds: an empty state, and one per Compose seed holding its apps (as a daemon keeps
+    /// them after <c>vc deploy</c>) with a removed app's tombstone. Returns how many were written.
+    /// </summary>
+    public static int WriteKeptSeeds(string composeCorpus, string directory)
+    {
+        Directory.CreateDirectory(directory);
+        File.WriteAllBytes(Path.Combine(directory, "empty.bin"), DesiredStateSnapshot.Encode([]));
+        var written = 1;
+        foreach (var file in Directory.EnumerateFiles(composeCorpus).Order(StringComparer.Ordinal))
+        {
+            var apps = ComposeFile.Parse(new StringReader(File.ReadAllText(file)), Path.GetFileName(file));
+            var entries = apps.Select((app, i) => new StateEntry("app/" + app.Name, 638_000_000_000_000_000 + i, new NodeId(i + 1), false, AppSpecCodec.Encode(app)))
+                .Append(new StateEntry("app/removed", 638_000_000_000_000_100, new NodeId(7), true, ReadOnlyMemory<byte>.Empty));
+            File.WriteAllBytes(Path.Combine(directory, Path.GetFileNameWithoutExtension(file) + ".bin"), DesiredStateSnapshot.Encode(entries));
+            written++;
+        }
+
+        return written;
     }
 
     private static void ReadAs<T>(ReadOnlySpan<byte> datagram)

@@ -4,9 +4,16 @@ using VolunteerCloud.Fuzz;
 // vcfuzz <target>                  under afl-fuzz (tests/fuzz/run.sh instruments the assemblies and starts it)
 // vcfuzz <target> <file|dir>...     runs inputs once, without AFL: a finding's reproduction, or a corpus replay
 // vcfuzz seeds <dir>                writes the wire target's seeds (datagrams recorded from a simulated cluster)
+// vcfuzz kept-seeds <compose> <dir> writes the kept target's seeds (desired states holding the Compose seeds' apps)
 if (args is ["seeds", var seedDirectory])
 {
     Console.WriteLine($"{WireSeeds.Write(seedDirectory)} datagrams written to {seedDirectory}");
+    return 0;
+}
+
+if (args is ["kept-seeds", var composeCorpus, var keptDirectory])
+{
+    Console.WriteLine($"{FuzzTargets.WriteKeptSeeds(composeCorpus, keptDirectory)} kept desired states written to {keptDirectory}");
     return 0;
 }
 
