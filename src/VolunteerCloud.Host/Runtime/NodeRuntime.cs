@@ -441,7 +441,7 @@ internal sealed partial class NodeRuntime : BackgroundService
         try
         {
             Directory.CreateDirectory(_options.DataDirectory);
-            File.WriteAllText(ClusterMemberFile, $"{self}: synced the desired state with a peer; after a restart this node waits to sync again rather than start a cluster of its own (delete this file to start a new cluster)\n");
+            File.WriteAllText(ClusterMemberFile, $"{self}: synced the desired state with a peer; after a restart this node waits to sync again rather than start a cluster of its own (to start a new cluster, delete this file, desired-state and peers)\n");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
