@@ -406,12 +406,23 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
         }
     }
 
-    /// <summary>The images this daemon pulled, kept in its state file so a restart still knows which it may remove.</summary>
+    /// <summary>
+    /// The images this daemon pulled, kept in its state file so a restart still knows which it may remove. Written
+    /// whole or not at all; a write that fails is logged and the start goes on (a restart then forgets an image it
+    /// pulled, and leaves it on disk rather than remove one it may not own).
+    /// </summary>
     private void SavePulled()
     {
         if (_options.StateFile is { } file)
         {
-            File.WriteAllLines(file, _pulled.OrderBy(p => p.Value).Select(p => p.Key));
+            try
+            {
+                Runtime.AtomicFile.Write(file, Encoding.UTF8.GetBytes(string.Concat(_pulled.OrderBy(p => p.Value).Select(p => p.Key + "\n"))));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                LogPulledNotSaved(_logger, file, e);
+            }
         }
     }
 
@@ -736,6 +747,9 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
 
     [LoggerMessage(5, LogLevel.Information, "Started {Replica}: image {ImageMs:F0} ms, create {CreateMs:F0} ms, start {StartMs:F0} ms")]
     private static partial void LogStarted(ILogger logger, string replica, double imageMs, double createMs, double startMs);
+
+    [LoggerMessage(20, LogLevel.Warning, "Could not write {File}, the images this daemon pulled; after a restart it leaves the newest on disk")]
+    private static partial void LogPulledNotSaved(ILogger logger, string file, Exception exception);
 
     [LoggerMessage(4, LogLevel.Warning, "Lost the engine's event stream ({Reason}); following it again")]
     private static partial void LogEventsLost(ILogger logger, string reason);
