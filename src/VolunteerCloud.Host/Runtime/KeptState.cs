@@ -104,10 +104,10 @@ internal sealed partial class KeptDesiredState(string directory, ILogger logger)
             return _kept = [];
         }
 
-        if (bytes.Length > 4 && bytes.AsSpan(0, 4).SequenceEqual("VCDS"u8) && bytes[4] != DesiredStateSnapshot.Format)
+        if (DesiredStateSnapshot.FormatOf(bytes) is { } format && format != DesiredStateSnapshot.Format)
         {
             _mayWrite = false; // written by a newer version (a downgrade): keep it for that version
-            LogOtherFormat(logger, file, bytes[4], DesiredStateSnapshot.Format);
+            LogOtherFormat(logger, file, format, DesiredStateSnapshot.Format);
             return _kept = [];
         }
 

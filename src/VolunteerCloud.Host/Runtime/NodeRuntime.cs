@@ -205,13 +205,7 @@ internal sealed partial class NodeRuntime : BackgroundService
             _keptPeers.Load(); // without the marker (deleted to found a new cluster) the old members are not looked up
         }
 
-        var (seeds, selfSeeds) = await ResolveSeedsAsync(cancellationToken).ConfigureAwait(false);
-        if (seeds.Count == 0 && _keptPeers.Current.Count > 0)
-        {
-            // No seed answers (or none was given: a founder restarted after the others declared it dead): try the
-            // members the last life saw, so the node rejoins the cluster rather than wait for someone to reach it.
-            seeds = (await ResolveSeedsAsync(cancellationToken, TimeSpan.FromSeconds(2), _keptPeers.Endpoints(Advertised)).ConfigureAwait(false)).Others;
-        }
+        var (seeds, selfSeeds) = await ResolveSeedsOrKeptPeersAsync(cancellationToken).ConfigureAwait(false);
 
         var onlySelf = _options.Seeds.Count == selfSeeds;
         StartedAlone = onlySelf && !_clusterMember;
@@ -416,13 +410,7 @@ internal sealed partial class NodeRuntime : BackgroundService
                     continue;
                 }
 
-                var (others, _) = await ResolveSeedsAsync(stoppingToken, TimeSpan.FromSeconds(2)).ConfigureAwait(false);
-                if (others.Count == 0 && _keptPeers!.Current.Count > 0)
-                {
-                    others = (await ResolveSeedsAsync(stoppingToken, TimeSpan.FromSeconds(2), _keptPeers.Endpoints(Advertised)).ConfigureAwait(false)).Others;
-                }
-
-                foreach (var seed in others)
+                foreach (var seed in (await ResolveSeedsOrKeptPeersAsync(stoppingToken, TimeSpan.FromSeconds(2)).ConfigureAwait(false)).Others)
                 {
                     await InvokeAsync((node, context) => { node.Membership.JoinThrough(context, seed); return true; }, stoppingToken).ConfigureAwait(false);
                 }
@@ -504,6 +492,22 @@ internal sealed partial class NodeRuntime : BackgroundService
         {
             _ = _inputs.Writer.WriteAsync(new ContainerInput(containerEvent)).AsTask(); // nor container events
         }
+    }
+
+    /// <summary>
+    /// The seeds (<see cref="ResolveSeedsAsync"/>); when no other node answers among them (or none was given: a founder
+    /// restarted after the others declared it dead), the members the last life kept, for 2 s, so the node rejoins the
+    /// cluster rather than wait for someone to reach it.
+    /// </summary>
+    private async Task<(List<NodeId> Others, int Self)> ResolveSeedsOrKeptPeersAsync(CancellationToken cancellationToken, TimeSpan? patience = null)
+    {
+        var (others, self) = await ResolveSeedsAsync(cancellationToken, patience).ConfigureAwait(false);
+        if (others.Count == 0 && _keptPeers!.Current.Count > 0)
+        {
+            others = (await ResolveSeedsAsync(cancellationToken, TimeSpan.FromSeconds(2), _keptPeers.Endpoints(Advertised)).ConfigureAwait(false)).Others;
+        }
+
+        return (others, self);
     }
 
     /// <summary>

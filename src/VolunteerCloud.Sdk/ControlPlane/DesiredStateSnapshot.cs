@@ -65,18 +65,26 @@ public static class DesiredStateSnapshot
         return bytes;
     }
 
+    /// <summary>The format byte of bytes that start as a snapshot does (the magic), whatever the format; null for other bytes.</summary>
+    public static byte? FormatOf(ReadOnlySpan<byte> bytes) => bytes.Length > Magic.Length && bytes.StartsWith(Magic) ? bytes[Magic.Length] : null;
+
     /// <summary>Decodes a snapshot written by <see cref="Encode"/>.</summary>
     /// <exception cref="WireFormatException">The bytes are not a whole, undamaged snapshot of this format, or hold an entry that is not an app's.</exception>
     public static IReadOnlyList<StateEntry> Decode(ReadOnlySpan<byte> bytes)
     {
-        if (bytes.Length < Magic.Length + 1 + 1 + sizeof(ulong) || !bytes.StartsWith(Magic))
+        if (FormatOf(bytes) is not { } format)
         {
             throw new WireFormatException("Not a desired-state snapshot (it does not start with \"VCDS\").");
         }
 
-        if (bytes[Magic.Length] != Format)
+        if (format != Format)
         {
-            throw new WireFormatException($"Snapshot format {bytes[Magic.Length].ToString(CultureInfo.InvariantCulture)} is not one this version reads ({Format.ToString(CultureInfo.InvariantCulture)}).");
+            throw new WireFormatException($"Snapshot format {format.ToString(CultureInfo.InvariantCulture)} is not one this version reads ({Format.ToString(CultureInfo.InvariantCulture)}).");
+        }
+
+        if (bytes.Length < Magic.Length + 1 + 1 + sizeof(ulong))
+        {
+            throw new WireFormatException("The snapshot is cut short.");
         }
 
         var body = bytes[..^sizeof(ulong)];
