@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text;
+using VolunteerCloud.ControlPlane;
 using VolunteerCloud.Host.Api;
 using Xunit.Abstractions;
 
@@ -162,6 +163,8 @@ public sealed class ClusterTests(Testbed testbed, ITestOutputHelper output) : IA
         var daemons = await testbed.StartClusterAsync();
         await Deploy(2, Compose);
         await WaitWhole("web", 3);
+        var cluster = (await Testbed.Node(1)).Cluster;
+        Assert.Matches("^[0-9a-f]{32}$", cluster); // named by its founder, host 1
 
         // Host 1 is every host's seed and has none but itself. Restarted after the others have declared it dead, it
         // rejoins through the members it saved (DataDirectory/peers): nobody else would reach it again.
@@ -191,6 +194,56 @@ public sealed class ClusterTests(Testbed testbed, ITestOutputHelper output) : IA
         var app = await WaitWhole("web", 3, via: 4);
         output.WriteLine($"whole cluster restarted: web whole again {clock.Elapsed.TotalSeconds:F1} s after the first daemon started");
         Assert.Equal(3, app.Placement.Where(p => p.Running).Select(p => p.Node).Distinct().Count());
+        foreach (var host in Enumerable.Range(1, Testbed.Hosts))
+        {
+            Assert.Equal(cluster, (await Testbed.Node(host)).Cluster); // the same cluster, its id kept with its apps
+        }
+    }
+
+    [TestbedFact]
+    public async Task A_machine_moved_to_another_cluster_does_not_bring_the_apps_it_kept_in_the_first()
+    {
+        Testbed.Require();
+        var daemons = await testbed.StartClusterAsync();
+        await Deploy(2, Compose);
+        await WaitWhole("web", 3);
+        var first = (await Testbed.Node(1)).Cluster;
+        var keptBy4 = Path.Combine(testbed.State, "h4", "desired-state");
+        await Testbed.Eventually(TimeSpan.FromSeconds(60), () => Task.FromResult(File.Exists(keptBy4) && DesiredStateSnapshot.Decode(File.ReadAllBytes(keptBy4)).Any(e => e.Key == "app/web")), "host 4 keeps web");
+        Assert.Equal(first, ControlPlaneNode.ClusterIdOf(DesiredStateSnapshot.Decode(File.ReadAllBytes(keptBy4))));
+
+        // Every daemon stops; hosts 1–3 forget the cluster and found a new one; host 4, its files kept, is seeded with it.
+        foreach (var daemon in daemons)
+        {
+            daemon.Kill(entireProcessTree: true);
+            await daemon.WaitForExitAsync();
+        }
+
+        foreach (var host in new[] { 1, 2, 3 })
+        {
+            testbed.ForgetCluster(host);
+        }
+
+        await testbed.StartClusterAsync(3);
+        var second = (await Testbed.Node(1)).Cluster;
+        Assert.Matches("^[0-9a-f]{32}$", second);
+        Assert.NotEqual(first, second);
+        var clock = Stopwatch.StartNew();
+        await testbed.StartDaemonAsync(4);
+        var aside = Path.Combine(testbed.State, "h4");
+        await Testbed.Eventually(TimeSpan.FromSeconds(90), () => Task.FromResult(Directory.GetFiles(aside, "desired-state.other-cluster-*").Length == 1), "host 4 sets aside what it kept in the first cluster");
+        output.WriteLine($"host 4 set its first cluster's desired state aside {clock.Elapsed.TotalSeconds:F1} s after it started in the second");
+        await Testbed.Eventually(TimeSpan.FromSeconds(30), async () => ControlPlaneNode.ClusterIdOf(DesiredStateSnapshot.Decode(await File.ReadAllBytesAsync(keptBy4))) == second, "host 4 keeps the second cluster's state");
+        await Task.Delay(TimeSpan.FromSeconds(5)); // a merged entry would have reached the others by now (gossip: 1 s rounds)
+        foreach (var host in Enumerable.Range(1, Testbed.Hosts))
+        {
+            Assert.Equal(second, (await Testbed.Node(host)).Cluster);
+            using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+            using var response = await client.GetAsync(new Uri(Testbed.Api(host), "/v1/apps/web"));
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, response.StatusCode); // synced, and no such app here
+        }
+
+        Assert.Equal(first, ControlPlaneNode.ClusterIdOf(DesiredStateSnapshot.Decode(File.ReadAllBytes(Directory.GetFiles(aside, "desired-state.other-cluster-*")[0])))); // nothing lost
     }
 
     [TestbedFact]

@@ -108,6 +108,41 @@ public sealed class KeptStateTests : IDisposable
         Assert.Equal(newer, File.ReadAllBytes(file));
     }
 
+    private static StateEntry Cluster(byte id) => new("cluster/id", 1, new NodeId(1), false, Enumerable.Repeat(id, 16).ToArray());
+
+    [Fact]
+    public void Entries_kept_in_another_cluster_are_set_aside_not_merged_and_those_of_this_cluster_or_of_none_are_merged()
+    {
+        var file = Path.Combine(_directory, KeptDesiredState.FileName);
+        var other = DesiredStateSnapshot.Encode([App("web", 5), Cluster(0xAA)]);
+        File.WriteAllBytes(file, other);
+        var kept = new KeptDesiredState(_directory, NullLogger.Instance);
+        Assert.Equal(2, kept.Load().Count);
+        var node = new FakeNode { Entries = { App("db", 9), Cluster(0xBB) }, Version = 1 }; // the machine now serves cluster bb…
+        var current = ControlPlaneNode.ClusterIdOf(node.Entries);
+        void Step(double seconds) => kept.AfterInput(TimeSpan.FromSeconds(seconds), false, true, () => node.Version, k => { node.Restores.Add(k); return k.Count; }, () => node.Entries, () => current);
+
+        Step(0);
+        Step(20);
+        Assert.True(kept.Restored);
+        Assert.Empty(node.Restores); // …so web, kept in cluster aa, is not brought here
+        Assert.Equal(other, File.ReadAllBytes(Assert.Single(Directory.GetFiles(_directory, KeptDesiredState.FileName + ".other-cluster-*")))); // nothing deleted
+        Assert.Equal(["app/db", "cluster/id"], OnDisk().Select(e => e.Key).Order()); // this cluster's state is kept from now on
+        Assert.Equal(current, ControlPlaneNode.ClusterIdOf(OnDisk()));
+
+        foreach (var (keptIn, live) in new (StateEntry? KeptIn, string? Live)[] { (Cluster(0xBB), current), (null, current), (Cluster(0xAA), null) })
+        {
+            File.WriteAllBytes(file, DesiredStateSnapshot.Encode(keptIn is { } c ? [App("web", 5), c] : [App("web", 5)]));
+            kept = new KeptDesiredState(_directory, NullLogger.Instance);
+            kept.Load();
+            var restored = new List<IReadOnlyList<StateEntry>>();
+            kept.AfterInput(TimeSpan.Zero, true, false, () => 0, k => { restored.Add(k); return k.Count; }, () => [], () => live);
+            Assert.Equal(keptIn is null ? 1 : 2, Assert.Single(restored).Count); // same cluster, an unnamed file, or a node that knows no id yet: merged
+        }
+
+        Assert.Single(Directory.GetFiles(_directory, KeptDesiredState.FileName + ".other-cluster-*"));
+    }
+
     [Fact]
     public void A_write_that_fails_is_tried_again_and_leaves_no_partial_file()
     {

@@ -21,7 +21,7 @@ public sealed record AppInfo(string Name, string Image, int Replicas, int Runnin
 public sealed record MemberInfo(int Id, string State, uint Incarnation, string Address, int ApiPort, int Region, int CpuMillicores, int MemoryMegabytes);
 
 /// <summary>This node.</summary>
-public sealed record NodeInfo(int Id, string Address, int ApiPort, bool Leaving, double CapacityCpus, long CapacityMemoryBytes, double AllocatedCpus, long AllocatedMemoryBytes, int Containers, IReadOnlyList<string> Stewarded, int Members);
+public sealed record NodeInfo(int Id, string Address, int ApiPort, bool Leaving, double CapacityCpus, long CapacityMemoryBytes, double AllocatedCpus, long AllocatedMemoryBytes, int Containers, IReadOnlyList<string> Stewarded, int Members, string? Cluster);
 
 /// <summary>What a deploy, scale or remove did.</summary>
 public sealed record ChangeResult(IReadOnlyList<string> Apps, string Message);
@@ -63,7 +63,8 @@ internal static class HttpApi
             context.Containers.Allocated.MemoryBytes,
             context.Containers.Count,
             [.. node.Stewarded.Order(StringComparer.Ordinal)],
-            node.Membership.View.Members.Count(m => m.State is MemberState.Alive or MemberState.Suspect)), ct))).WithName("GetNode");
+            node.Membership.View.Members.Count(m => m.State is MemberState.Alive or MemberState.Suspect),
+            node.ClusterId), ct))).WithName("GetNode");
 
         v1.MapGet("/members", async (NodeRuntime runtime, CancellationToken ct) => Results.Ok(await runtime.InvokeAsync((node, _) =>
             node.Membership.View.Members.OrderBy(m => m.Id.Value).Select(ToInfo).ToList(), ct))).WithName("ListMembers");

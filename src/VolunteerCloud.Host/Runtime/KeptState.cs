@@ -49,7 +49,10 @@ internal static class AtomicFile
 /// founded the cluster alone (its state is the cluster's), else <see cref="RestoreDelay"/> after it first synced with
 /// a peer. The first sync can be the first of several repair messages, or an exchange with another node that has
 /// just restarted; the delay lets the next exchanges finish the repair, so a kept entry the cluster has since
-/// replaced or removed meets the newer entry or the tombstone and loses, and the node's stewards do not act on it.</item>
+/// replaced or removed meets the newer entry or the tombstone and loses, and the node's stewards do not act on it.
+/// Entries kept in another cluster (they name another <see cref="ControlPlaneNode.ClusterId"/>: the machine was moved
+/// to a new cluster) are not merged: the file is set aside under a new name and the node keeps this cluster's state
+/// from then on.</item>
 /// <item>Save: after a change, at most once per <see cref="SaveInterval"/> (each save is an fsync on the loop), and
 /// never before the restore — until then the node holds only what gossip brought, and saving would overwrite the
 /// kept state with less. A file that exists but cannot be read, or is of a newer format, is left as it is and nothing
@@ -62,6 +65,7 @@ internal sealed partial class KeptDesiredState(string directory, ILogger logger)
     public const string FileName = "desired-state";
 
     private IReadOnlyList<StateEntry> _kept = [];
+    private string? _keptCluster;
     private bool _mayWrite = true;
     private bool _writeFailing;
     private TimeSpan? _syncedAt;
@@ -88,6 +92,7 @@ internal sealed partial class KeptDesiredState(string directory, ILogger logger)
     {
         var file = File;
         byte[] bytes;
+        _keptCluster = null;
         try
         {
             if (!System.IO.File.Exists(file))
@@ -104,7 +109,7 @@ internal sealed partial class KeptDesiredState(string directory, ILogger logger)
             return _kept = [];
         }
 
-        if (DesiredStateSnapshot.FormatOf(bytes) is { } format && format != DesiredStateSnapshot.Format)
+        if (DesiredStateSnapshot.FormatOf(bytes) is { } format && format > DesiredStateSnapshot.Format)
         {
             _mayWrite = false; // written by a newer version (a downgrade): keep it for that version
             LogOtherFormat(logger, file, format, DesiredStateSnapshot.Format);
@@ -114,25 +119,33 @@ internal sealed partial class KeptDesiredState(string directory, ILogger logger)
         try
         {
             _kept = DesiredStateSnapshot.Decode(bytes);
-            LogKept(logger, _kept.Count, file);
+            _keptCluster = ControlPlaneNode.ClusterIdOf(_kept);
+            LogKept(logger, _kept.Count - (_keptCluster is null ? 0 : 1), file, _keptCluster ?? "unnamed");
             return _kept;
         }
         catch (WireFormatException e)
         {
-            var aside = $"{file}.damaged-{DateTime.UtcNow.ToString("yyyyMMddTHHmmssfff", CultureInfo.InvariantCulture)}";
+            var aside = SetAside("damaged");
             LogDamaged(logger, file, aside, e);
-            try
-            {
-                System.IO.File.Move(file, aside);
-            }
-            catch (Exception move) when (move is IOException or UnauthorizedAccessException)
-            {
-                _mayWrite = false;
-                LogUnreadable(logger, aside, move);
-            }
-
             return _kept = [];
         }
+    }
+
+    /// <summary>Moves the file to a new name with <paramref name="why"/> and the time in it; if that fails, nothing is saved over it in this life.</summary>
+    private string SetAside(string why)
+    {
+        var aside = $"{File}.{why}-{DateTime.UtcNow.ToString("yyyyMMddTHHmmssfff", CultureInfo.InvariantCulture)}";
+        try
+        {
+            System.IO.File.Move(File, aside);
+        }
+        catch (Exception move) when (move is IOException or UnauthorizedAccessException)
+        {
+            _mayWrite = false;
+            LogUnreadable(logger, aside, move);
+        }
+
+        return aside;
     }
 
     /// <summary>Restores and saves as due; call after each of the node's inputs.</summary>
@@ -142,7 +155,8 @@ internal sealed partial class KeptDesiredState(string directory, ILogger logger)
     /// <param name="version">The node's <see cref="ControlPlaneNode.DesiredVersion"/>.</param>
     /// <param name="restore">Merges entries (<see cref="ControlPlaneNode.RestoreDesired"/>) and returns how many were applied.</param>
     /// <param name="entries">The node's <see cref="ControlPlaneNode.DesiredEntries"/>.</param>
-    public void AfterInput(TimeSpan now, bool startedAlone, bool synced, Func<long> version, Func<IReadOnlyList<StateEntry>, int> restore, Func<IEnumerable<StateEntry>> entries)
+    /// <param name="clusterId">The node's <see cref="ControlPlaneNode.ClusterId"/> (none: entries are never taken for another cluster's).</param>
+    public void AfterInput(TimeSpan now, bool startedAlone, bool synced, Func<long> version, Func<IReadOnlyList<StateEntry>, int> restore, Func<IEnumerable<StateEntry>> entries, Func<string?>? clusterId = null)
     {
         ArgumentNullException.ThrowIfNull(version);
         ArgumentNullException.ThrowIfNull(restore);
@@ -160,6 +174,13 @@ internal sealed partial class KeptDesiredState(string directory, ILogger logger)
             }
 
             Restored = true;
+            if (_keptCluster is { } keptIn && clusterId?.Invoke() is { } current && keptIn != current)
+            {
+                var aside = SetAside("other-cluster");
+                LogOtherCluster(logger, File, keptIn, current, aside);
+                _kept = [];
+            }
+
             if (_kept.Count > 0)
             {
                 LogRestored(logger, restore(_kept), _kept.Count, File);
@@ -211,8 +232,8 @@ internal sealed partial class KeptDesiredState(string directory, ILogger logger)
         }
     }
 
-    [LoggerMessage(11, LogLevel.Information, "Kept desired state: {Entries} app entries in {File}; merged once this node holds the cluster's state")]
-    private static partial void LogKept(ILogger logger, int entries, string file);
+    [LoggerMessage(11, LogLevel.Information, "Kept desired state: {Entries} app entries in {File}, of cluster {Cluster}; merged once this node holds the cluster's state")]
+    private static partial void LogKept(ILogger logger, int entries, string file, string cluster);
 
     [LoggerMessage(12, LogLevel.Warning, "Could not read {File}; starting without it and leaving it as it is (peers hold the state)")]
     private static partial void LogUnreadable(ILogger logger, string file, Exception exception);
@@ -228,6 +249,9 @@ internal sealed partial class KeptDesiredState(string directory, ILogger logger)
 
     [LoggerMessage(16, LogLevel.Warning, "{File} is damaged; set aside as {Aside}, starting without it (peers hold the state)")]
     private static partial void LogDamaged(ILogger logger, string file, string aside, Exception exception);
+
+    [LoggerMessage(19, LogLevel.Warning, "{File} was kept in cluster {Kept}, and this node is now in cluster {Current}: not merged, set aside as {Aside} (to bring those apps here, deploy them again)")]
+    private static partial void LogOtherCluster(ILogger logger, string file, string kept, string current, string aside);
 
     [LoggerMessage(17, LogLevel.Warning, "{File} is in format {Format}, written by a newer version (this one reads {Known}); left as it is, and not saved over in this life")]
     private static partial void LogOtherFormat(ILogger logger, string file, byte format, byte known);

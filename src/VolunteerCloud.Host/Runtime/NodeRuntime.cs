@@ -349,8 +349,14 @@ internal sealed partial class NodeRuntime : BackgroundService
         }
     }
 
-    private void Keep(ControlPlaneNode node, NodeContext context) =>
-        _keptState!.AfterInput(_clock.GetElapsedTime(_started), StartedAlone, node.State.Synced, () => node.DesiredVersion, kept => node.RestoreDesired(context, kept), () => node.DesiredEntries);
+    private void Keep(ControlPlaneNode node, NodeContext context)
+    {
+        _keptState!.AfterInput(_clock.GetElapsedTime(_started), StartedAlone, node.State.Synced, () => node.DesiredVersion, kept => node.RestoreDesired(context, kept), () => node.DesiredEntries, () => node.ClusterId);
+        if (StartedAlone && _keptState.Restored && node.ClusterId is null)
+        {
+            LogFounded(_logger, node.FoundCluster(context)); // after the restore: a founder's own kept state names its cluster already
+        }
+    }
 
     private static void Handle(ControlPlaneNode node, HostNodeContext context, Input input)
     {
@@ -604,6 +610,9 @@ internal sealed partial class NodeRuntime : BackgroundService
 
     [LoggerMessage(10, LogLevel.Warning, "This node has been in a cluster ({File}) and has no seed: it rejoins through the members it kept (peers) or waits for a member to reach it, and answers 503 for apps it does not know until it has synced; give it a seed (Volunteer:Seeds), or delete cluster-member, desired-state and peers in its data directory to start a new cluster")]
     private static partial void LogWasMember(ILogger logger, string file);
+
+    [LoggerMessage(21, LogLevel.Information, "Founded cluster {Cluster}: the desired state this node and every member keep is marked with it, and is not merged into another cluster after a restart")]
+    private static partial void LogFounded(ILogger logger, string cluster);
 
     [LoggerMessage(5, LogLevel.Warning, "An input ({Input}) could not be handled")]
     private static partial void LogInputFailed(ILogger logger, string input, Exception exception);

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Collections.Immutable;
 using System.Globalization;
 using VolunteerCloud.Apps;
@@ -80,6 +81,13 @@ public sealed class ControlPlaneNode : INode
 {
     /// <summary>The prefix of the desired state's keys in the replicated state (<c>app/</c> and the app's name).</summary>
     internal const string AppPrefix = "app/";
+
+    /// <summary>The key of the cluster's id in the replicated state (<see cref="FoundCluster"/>).</summary>
+    internal const string ClusterKey = "cluster/id";
+
+    /// <summary>How many random bytes a cluster's id has.</summary>
+    private const int ClusterIdBytes = 16;
+
     private const string NodePrefix = "node/";
     private const int StewardCandidates = 32;
 
@@ -143,9 +151,62 @@ public sealed class ControlPlaneNode : INode
 
     /// <summary>
     /// The desired state's entries as stamped in the replicated state — every app's, tombstones of removed apps
-    /// included — for <see cref="DesiredStateSnapshot"/>; <see cref="DesiredVersion"/> tells when they changed.
+    /// included, and the cluster's id once it has one — for <see cref="DesiredStateSnapshot"/>;
+    /// <see cref="DesiredVersion"/> tells when they changed.
     /// </summary>
-    public IEnumerable<StateEntry> DesiredEntries => _state.Entries.Where(e => IsDesiredKey(e.Key));
+    public IEnumerable<StateEntry> DesiredEntries => _state.Entries.Where(e => IsKeptKey(e.Key));
+
+    /// <summary>
+    /// The cluster's id as this node knows it (32 lowercase hex digits): chosen by the node that founded the cluster
+    /// (<see cref="FoundCluster"/>) and spread with the desired state; null until gossip has brought it, and in a
+    /// cluster no node named. Two clusters that merge end with one id (last writer wins).
+    /// </summary>
+    public string? ClusterId => _state.TryGet(ClusterKey, out var entry) ? ClusterIdOf([entry]) : null;
+
+    /// <summary>
+    /// Names the cluster this node founds: a random id (from the node's seeded source) written into the replicated
+    /// state, so the desired state a node keeps between lives (<see cref="DesiredEntries"/>) says which cluster it
+    /// is of, and is not restored into another one (<see cref="RestoreDesired"/>). Call once the node holds what it
+    /// kept from an earlier life (that may name the cluster already), during one of its inputs. Does nothing when
+    /// the node knows an id.
+    /// </summary>
+    /// <returns>The cluster's id.</returns>
+    public string FoundCluster(NodeContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (ClusterId is { } known)
+        {
+            return known;
+        }
+
+        _context = context;
+        var id = new byte[ClusterIdBytes];
+        for (var i = 0; i < id.Length; i += sizeof(ulong))
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(id.AsSpan(i), context.Random.NextUInt64());
+        }
+
+        _state.Write(ClusterKey, id, 0, context);
+        return Convert.ToHexStringLower(id);
+    }
+
+    /// <summary>
+    /// The cluster id that kept entries (<see cref="DesiredEntries"/>, <see cref="DesiredStateSnapshot.Decode"/>)
+    /// name, or null when they name none (kept before the cluster was named, or by a version without ids).
+    /// </summary>
+    public static string? ClusterIdOf(IEnumerable<StateEntry> entries)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        foreach (var entry in entries)
+        {
+            if (entry.Key == ClusterKey && !entry.Deleted && entry.Value.Length > 0)
+            {
+                return Convert.ToHexStringLower(entry.Value.Span);
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>Counts the changes to <see cref="DesiredEntries"/> (a local deploy, scale or remove, or one merged from a peer).</summary>
     public long DesiredVersion { get; private set; }
@@ -161,20 +222,28 @@ public sealed class ControlPlaneNode : INode
     /// a steward may have acted on it. Call during one of this node's inputs.
     /// </summary>
     /// <returns>How many entries were applied.</returns>
-    /// <exception cref="ArgumentException">An entry is not an app's.</exception>
+    /// <exception cref="ArgumentException">An entry is not an app's nor the cluster's id, or the entries were kept in
+    /// another cluster (they name an id other than <see cref="ClusterId"/>; check with <see cref="ClusterIdOf"/>).
+    /// Nothing is applied then.</exception>
     public int RestoreDesired(NodeContext context, IEnumerable<StateEntry> entries)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(entries);
+        var all = entries.ToList();
+        if (all.FirstOrDefault(e => !IsKeptKey(e.Key)) is { Key: not null } stray)
+        {
+            throw new ArgumentException($"'{stray.Key}' is neither an app's entry nor the cluster's id.", nameof(entries));
+        }
+
+        if (ClusterIdOf(all) is { } kept && ClusterId is { } current && kept != current)
+        {
+            throw new ArgumentException($"The entries were kept in cluster {kept}; this node is in cluster {current}.", nameof(entries));
+        }
+
         _context = context;
         var applied = 0;
-        foreach (var entry in entries)
+        foreach (var entry in all)
         {
-            if (!IsDesiredKey(entry.Key))
-            {
-                throw new ArgumentException($"'{entry.Key}' is not an app's entry.", nameof(entries));
-            }
-
             if (_state.Merge(entry))
             {
                 applied++;
@@ -441,6 +510,12 @@ public sealed class ControlPlaneNode : INode
 
     private void OnStateChanged(StateEntry entry)
     {
+        if (entry.Key == ClusterKey)
+        {
+            DesiredVersion++; // kept with the desired state
+            return;
+        }
+
         if (IsDesiredKey(entry.Key))
         {
             DesiredVersion++;
@@ -942,6 +1017,9 @@ public sealed class ControlPlaneNode : INode
 
     /// <summary>Whether a replicated-state key is an app's (the desired state), not a host's report.</summary>
     internal static bool IsDesiredKey(string key) => key.StartsWith(AppPrefix, StringComparison.Ordinal);
+
+    /// <summary>Whether a key is kept between lives: an app's or the cluster's id.</summary>
+    internal static bool IsKeptKey(string key) => IsDesiredKey(key) || key == ClusterKey;
 
     /// <summary>Whether the desired state holds the app's tombstone (removed, not deployed again since).</summary>
     private bool IsRemoved(string app) => _state.TryGet(AppPrefix + app, out var entry) && entry.Deleted;

@@ -160,6 +160,21 @@ public sealed class Testbed : IAsyncLifetime
         await Run(Script, "engine-down", State, host.ToString(System.Globalization.CultureInfo.InvariantCulture), "KILL");
     }
 
+    /// <summary>Deletes what a host kept of its cluster (<c>cluster-member</c>, <c>desired-state</c> and any set aside, <c>peers</c>), as a volunteer does to found a new cluster.</summary>
+    public void ForgetCluster(int host)
+    {
+        var directory = Path.Combine(State, $"h{host}");
+        if (!Directory.Exists(directory))
+        {
+            return;
+        }
+
+        foreach (var file in Directory.GetFiles(directory).Where(f => Path.GetFileName(f) is "cluster-member" or "peers" || Path.GetFileName(f).StartsWith("desired-state", StringComparison.Ordinal)))
+        {
+            File.Delete(file);
+        }
+    }
+
     /// <summary>
     /// Stops every daemon (kill), removes every container on every engine, restarts engines that were stopped, and
     /// forgets that the hosts were cluster members, their desired state and peers (each test starts a new cluster).
@@ -169,14 +184,7 @@ public sealed class Testbed : IAsyncLifetime
         StopAllDaemons();
         for (var host = 1; host <= Hosts; host++)
         {
-            foreach (var kept in new[] { "cluster-member", "desired-state", "peers" })
-            {
-                var file = Path.Combine(State, $"h{host}", kept);
-                if (File.Exists(file))
-                {
-                    File.Delete(file);
-                }
-            }
+            ForgetCluster(host);
 
             if (!File.Exists(Path.Combine(State, $"d{host}", "docker.pid")))
             {
@@ -218,6 +226,12 @@ public sealed class Testbed : IAsyncLifetime
     {
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         return (await client.GetFromJsonAsync<List<MemberInfo>>(new Uri(Api(host), "/v1/members")))!;
+    }
+
+    public static async Task<NodeInfo> Node(int host)
+    {
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        return (await client.GetFromJsonAsync<NodeInfo>(new Uri(Api(host), "/v1/node")))!;
     }
 
     public static async Task<AppInfo?> App(int host, string name)

@@ -44,11 +44,33 @@ public sealed class DesiredStateSnapshotTests
         System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(5 + body.Length), System.IO.Hashing.XxHash64.HashToUInt64(bytes.AsSpan(0, 5 + body.Length)));
         try
         {
-            Assert.All(DesiredStateSnapshot.Decode(bytes), e => Assert.StartsWith("app/", e.Key, StringComparison.Ordinal));
+            Assert.All(DesiredStateSnapshot.Decode(bytes), e => Assert.True(e.Key.StartsWith("app/", StringComparison.Ordinal) || e.Key == "cluster/id", e.Key));
         }
         catch (WireFormatException)
         {
         }
+    }
+
+    [Fact]
+    public void The_clusters_id_is_kept_beside_the_apps_and_a_format_1_snapshot_of_an_earlier_version_still_reads_but_may_hold_only_apps()
+    {
+        var cluster = new StateEntry("cluster/id", 1, new NodeId(0), false, Enumerable.Range(0, 16).Select(i => (byte)i).ToArray());
+        var web = new StateEntry("app/web", 4, new NodeId(2), false, new byte[] { 9 });
+        var back = DesiredStateSnapshot.Decode(DesiredStateSnapshot.Encode([web, cluster]));
+        Assert.Equal([web, cluster], back);
+        Assert.Equal("000102030405060708090a0b0c0d0e0f", ControlPlaneNode.ClusterIdOf(back));
+        Assert.Null(ControlPlaneNode.ClusterIdOf([web]));
+
+        static byte[] Format1(params StateEntry[] entries)
+        {
+            var bytes = DesiredStateSnapshot.Encode(entries);
+            bytes[4] = 1;
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(bytes.Length - 8), System.IO.Hashing.XxHash64.HashToUInt64(bytes.AsSpan(0, bytes.Length - 8)));
+            return bytes;
+        }
+
+        Assert.Equal([web], DesiredStateSnapshot.Decode(Format1(web)));
+        Assert.Contains("('cluster/id') is not one a format 1 snapshot holds", Assert.Throws<WireFormatException>(() => DesiredStateSnapshot.Decode(Format1(web, cluster))).Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -66,7 +88,7 @@ public sealed class DesiredStateSnapshotTests
         Assert.Contains("does not start with \"VCDS\"", Assert.Throws<WireFormatException>(() => DesiredStateSnapshot.Decode("{\"apps\":[]}"u8)).Message, StringComparison.Ordinal);
 
         var future = DesiredStateSnapshot.Encode([]);
-        future[4] = 2;
-        Assert.Contains("format 2 is not one this version reads (1)", Assert.Throws<WireFormatException>(() => DesiredStateSnapshot.Decode(future)).Message, StringComparison.Ordinal);
+        future[4] = 3;
+        Assert.Contains("format 3 is not one this version reads (1–2)", Assert.Throws<WireFormatException>(() => DesiredStateSnapshot.Decode(future)).Message, StringComparison.Ordinal);
     }
 }

@@ -156,23 +156,10 @@ public sealed class ControlPlaneTests
     {
         const int n = 6;
         const ulong seed = 13;
-        using var simulation = new Simulation(new SimulationOptions { Seed = seed, Network = { Latency = LatencyModel.Constant(TimeSpan.FromMilliseconds(5)) } });
-        simulation.EnableContainers(new ContainerSimulationOptions
-        {
-            Images = { ["web:1"] = new SimulatedImage(20_000_000) },
-            Hosts = _ => new SimulatedHost(new ResourceAmount(2, 4L << 30), 10_000_000_000, 100e6),
-        });
-        var factory = new SwimMembershipFactory(new SwimOptions());
-        var options = new ControlPlaneOptions { State = new ReplicatedStateOptions { ConfirmUntilSynced = true } }; // as the daemon
-        ControlPlaneNode Create(NodeId id) => new(id, factory.Create(new MembershipSetup(id, new MemberMetadata(0, 2000, 4096), [new NodeId(0)])), new PowerOfChoicesPlacement(2), new ReactiveChurnHandler(TimeSpan.FromSeconds(5)), options);
+        using var simulation = DaemonLikeCluster(seed, n, out var create);
         ControlPlaneNode Node(int i) => (ControlPlaneNode)simulation.GetNode(new NodeId(i))!;
         int Copies(string app) => Enumerable.Range(0, n).Sum(i => Node(i).LocalReplicas.Count(r => r.Running && r.Replica.App == app));
         AppSpec Spec(string name, int replicas) => new(name, "web:1") { Replicas = replicas, Limits = new ResourceAmount(0.25, 64L << 20) };
-        for (var i = 0; i < n; i++)
-        {
-            simulation.AddNode(Create(new NodeId(i)));
-        }
-
         simulation.RunFor(TimeSpan.FromSeconds(20));
         simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(1), c => Node(1).Deploy(c, Spec("web", 3)));
         simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(2), c => Node(2).Deploy(c, Spec("api", 2)));
@@ -195,7 +182,7 @@ public sealed class ControlPlaneTests
 
         for (var i = 0; i < n; i++)
         {
-            simulation.Restart(new NodeId(i), Create(new NodeId(i)));
+            simulation.Restart(new NodeId(i), create(new NodeId(i)));
         }
 
         simulation.RunFor(TimeSpan.FromSeconds(20));
@@ -209,5 +196,63 @@ public sealed class ControlPlaneTests
         simulation.RunFor(TimeSpan.FromSeconds(90));
         Assert.All(Enumerable.Range(0, n), i => Assert.Equal(new[] { "db:1", "web:2" }, Node(i).Apps.Select(a => $"{a.Name}:{a.Replicas}").Order()));
         Assert.Equal((2, 0, 1), (Copies("web"), Copies("api"), Copies("db")));
+    }
+
+    [Fact]
+    public void The_founder_names_the_cluster_every_member_learns_its_id_and_entries_kept_in_another_cluster_are_refused_whole()
+    {
+        const int n = 4;
+        const ulong seed = 17;
+        using var simulation = DaemonLikeCluster(seed, n, out _);
+        ControlPlaneNode Node(int i) => (ControlPlaneNode)simulation.GetNode(new NodeId(i))!;
+
+        string? named = null, again = null;
+        simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(0), c => named = Node(0).FoundCluster(c));
+        simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(1), c => Node(1).Deploy(c, new AppSpec("web", "web:1") { Replicas = 2, Limits = new ResourceAmount(0.25, 64L << 20) }));
+        simulation.RunFor(TimeSpan.FromSeconds(40));
+        Assert.Matches("^[0-9a-f]{32}$", named);
+        Assert.All(Enumerable.Range(0, n), i => Assert.Equal(named, Node(i).ClusterId)); // spread with the desired state
+        simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(2), c => again = Node(2).FoundCluster(c));
+        simulation.RunFor(TimeSpan.FromSeconds(1));
+        Assert.Equal(named, again); // a known id is never replaced
+
+        var kept = Node(3).DesiredEntries.ToList();
+        Assert.Equal(["app/web", "cluster/id"], kept.Select(e => e.Key).Order());
+        Assert.Equal(named, ControlPlaneNode.ClusterIdOf(kept));
+
+        // Entries a machine kept while it served another cluster: refused whole, nothing of them spreads.
+        StateEntry[] foreign = [new("app/other", 99, new NodeId(7), false, new byte[] { 1 }), new("cluster/id", 1, new NodeId(7), false, new byte[16])];
+        Exception? refused = null;
+        var applied = -1;
+        simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(2), c => refused = Record.Exception(() => Node(2).RestoreDesired(c, foreign)));
+        simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(1), c => applied = Node(1).RestoreDesired(c, kept));
+        simulation.RunFor(TimeSpan.FromSeconds(30));
+        Assert.Contains($"kept in cluster {new string('0', 32)}; this node is in cluster {named}", Assert.IsType<ArgumentException>(refused).Message, StringComparison.Ordinal);
+        Assert.All(Enumerable.Range(0, n), i => Assert.False(Node(i).State.TryGet("app/other", out _), $"node {i} (seed {seed})"));
+        Assert.All(Enumerable.Range(0, n), i => Assert.Equal(named, Node(i).ClusterId));
+        Assert.Equal(0, applied); // this cluster's own kept entries: merged, nothing newer in them
+    }
+
+    /// <summary>
+    /// <paramref name="n"/> control-plane nodes configured as the daemon runs them (SWIM, anti-entropy every gossip
+    /// round until synced, node 0 every node's seed) on simulated hosts with a <c>web:1</c> image; nodes are added.
+    /// </summary>
+    private static Simulation DaemonLikeCluster(ulong seed, int n, out Func<NodeId, ControlPlaneNode> create)
+    {
+        var simulation = new Simulation(new SimulationOptions { Seed = seed, Network = { Latency = LatencyModel.Constant(TimeSpan.FromMilliseconds(5)) } });
+        simulation.EnableContainers(new ContainerSimulationOptions
+        {
+            Images = { ["web:1"] = new SimulatedImage(20_000_000) },
+            Hosts = _ => new SimulatedHost(new ResourceAmount(2, 4L << 30), 10_000_000_000, 100e6),
+        });
+        var factory = new SwimMembershipFactory(new SwimOptions());
+        var options = new ControlPlaneOptions { State = new ReplicatedStateOptions { ConfirmUntilSynced = true } };
+        create = id => new ControlPlaneNode(id, factory.Create(new MembershipSetup(id, new MemberMetadata(0, 2000, 4096), [new NodeId(0)])), new PowerOfChoicesPlacement(2), new ReactiveChurnHandler(TimeSpan.FromSeconds(5)), options);
+        for (var i = 0; i < n; i++)
+        {
+            simulation.AddNode(create(new NodeId(i)));
+        }
+
+        return simulation;
     }
 }

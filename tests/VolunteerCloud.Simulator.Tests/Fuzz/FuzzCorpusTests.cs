@@ -63,10 +63,13 @@ public sealed class FuzzCorpusTests
                 FuzzTargets.ReadValidDatagram(bytes); // the envelope and the body as its type
                 break;
             case "kept":
-                foreach (var entry in VolunteerCloud.ControlPlane.DesiredStateSnapshot.Decode(bytes))
+                var kept = VolunteerCloud.ControlPlane.DesiredStateSnapshot.Decode(bytes);
+                foreach (var entry in kept.Where(e => e.Key != "cluster/id"))
                 {
                     Assert.True(entry.Deleted || VolunteerCloud.ControlPlane.AppSpecCodec.Decode(entry.Value.Span).Name.Length > 0, $"{file}: {entry.Key}");
                 }
+
+                Assert.True(kept.Count == 0 || VolunteerCloud.ControlPlane.ControlPlaneNode.ClusterIdOf(kept) is { Length: 32 }, $"{file} names its cluster");
 
                 break;
             default:

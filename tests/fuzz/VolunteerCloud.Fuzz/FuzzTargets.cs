@@ -129,9 +129,11 @@ public static class FuzzTargets
     {
         try
         {
-            foreach (var entry in DesiredStateSnapshot.Decode(data))
+            var entries = DesiredStateSnapshot.Decode(data);
+            _ = ControlPlaneNode.ClusterIdOf(entries);
+            foreach (var entry in entries)
             {
-                if (!entry.Deleted)
+                if (!entry.Deleted && entry.Key.StartsWith("app/", StringComparison.Ordinal))
                 {
                     try
                     {
@@ -150,7 +152,7 @@ public static class FuzzTargets
 
     /// <summary>
     /// Writes the kept target's seeds: an empty state, and one per Compose seed holding its apps (as a daemon keeps
-    /// them after <c>vc deploy</c>) with a removed app's tombstone. Returns how many were written.
+    /// them after <c>vc deploy</c>) with a removed app's tombstone and the cluster's id. Returns how many were written.
     /// </summary>
     public static int WriteKeptSeeds(string composeCorpus, string directory)
     {
@@ -161,7 +163,8 @@ public static class FuzzTargets
         {
             var apps = ComposeFile.Parse(new StringReader(File.ReadAllText(file)), Path.GetFileName(file));
             var entries = apps.Select((app, i) => new StateEntry("app/" + app.Name, 638_000_000_000_000_000 + i, new NodeId(i + 1), false, AppSpecCodec.Encode(app)))
-                .Append(new StateEntry("app/removed", 638_000_000_000_000_100, new NodeId(7), true, ReadOnlyMemory<byte>.Empty));
+                .Append(new StateEntry("app/removed", 638_000_000_000_000_100, new NodeId(7), true, ReadOnlyMemory<byte>.Empty))
+                .Append(new StateEntry("cluster/id", 1, new NodeId(1), false, Enumerable.Range(0, 16).Select(b => (byte)(b * 17)).ToArray()));
             File.WriteAllBytes(Path.Combine(directory, Path.GetFileNameWithoutExtension(file) + ".bin"), DesiredStateSnapshot.Encode(entries));
             written++;
         }
