@@ -233,7 +233,8 @@ public sealed class ClusterTests(Testbed testbed, ITestOutputHelper output) : IA
         var aside = Path.Combine(testbed.State, "h4");
         await Testbed.Eventually(TimeSpan.FromSeconds(90), () => Task.FromResult(Directory.GetFiles(aside, "desired-state.other-cluster-*").Length == 1), "host 4 sets aside what it kept in the first cluster");
         output.WriteLine($"host 4 set its first cluster's desired state aside {clock.Elapsed.TotalSeconds:F1} s after it started in the second");
-        await Testbed.Eventually(TimeSpan.FromSeconds(30), async () => ControlPlaneNode.ClusterIdOf(DesiredStateSnapshot.Decode(await File.ReadAllBytesAsync(keptBy4))) == second, "host 4 keeps the second cluster's state");
+        await Testbed.Eventually(TimeSpan.FromSeconds(30), async () => File.Exists(keptBy4) && ControlPlaneNode.ClusterIdOf(DesiredStateSnapshot.Decode(await File.ReadAllBytesAsync(keptBy4))) == second, "host 4 keeps the second cluster's state");
+        Assert.Equal($"# cluster {second}", File.ReadLines(Path.Combine(aside, "peers")).First()); // its kept members are the second cluster's
         await Task.Delay(TimeSpan.FromSeconds(5)); // a merged entry would have reached the others by now (gossip: 1 s rounds)
         foreach (var host in Enumerable.Range(1, Testbed.Hosts))
         {

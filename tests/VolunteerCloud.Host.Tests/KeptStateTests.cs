@@ -193,4 +193,40 @@ public sealed class KeptStateTests : IDisposable
         Assert.DoesNotContain(self, again.Endpoints(self));
         Assert.Equal(KeptPeers.Capacity - 1, again.Endpoints(self).Count);
     }
+
+    [Fact]
+    public void Kept_peers_say_their_cluster_and_seeds_so_a_machine_moved_to_another_cluster_neither_rejoins_nor_keeps_the_first()
+    {
+        var clusterA = Enumerable.Range(1, 20).Select(i => $"10.1.{i}.2:7946").ToList();
+        var clusterB = Enumerable.Range(1, 3).Select(i => $"10.2.{i}.2:7946").ToList();
+        var first = new KeptPeers(_directory, NullLogger.Instance, new Random(3), ["10.1.1.2:7946"]);
+        Assert.True(first.Update(clusterA, "aa"));
+        Assert.Equal(["# cluster aa", "# seeds 10.1.1.2:7946"], File.ReadLines(first.File).Take(2));
+
+        // The same seeds, or one of them kept (a seed added): the members are used.
+        var again = new KeptPeers(_directory, NullLogger.Instance, new Random(3), ["10.1.9.2:7946", "10.1.1.2:7946"]);
+        again.Load();
+        Assert.Equal(("aa", KeptPeers.Capacity), (again.Cluster, again.Current.Count));
+
+        // Pointed at other seeds (moved to cluster B): the first cluster's members are not rejoined through…
+        var moved = new KeptPeers(_directory, NullLogger.Instance, new Random(3), ["10.2.1.2:7946"]);
+        moved.Load();
+        Assert.Empty(moved.Current);
+        Assert.Empty(moved.Endpoints(null));
+
+        // …and a node that knew them, once it learns it is in another cluster, keeps none of them beside the new one's
+        // (while the cluster is not known yet they stay, as through a flap).
+        Assert.True(again.Update(clusterB));
+        Assert.Equal(KeptPeers.Capacity, again.Current.Count);
+        Assert.True(again.Update(clusterB, "bb"));
+        Assert.Equal(clusterB.Order(StringComparer.Ordinal), again.Current.Order(StringComparer.Ordinal));
+        Assert.Equal("# cluster bb", File.ReadLines(again.File).First());
+        Assert.False(again.Update(clusterB, "bb"));
+
+        // A file an earlier version wrote (addresses only) is used whatever the seeds.
+        File.WriteAllLines(first.File, clusterA.Take(5));
+        var earlier = new KeptPeers(_directory, NullLogger.Instance, new Random(3), ["10.9.9.9:7946"]);
+        earlier.Load();
+        Assert.Equal((null, 5), (earlier.Cluster, earlier.Current.Count));
+    }
 }

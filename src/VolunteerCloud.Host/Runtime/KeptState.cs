@@ -262,9 +262,12 @@ internal sealed partial class KeptDesiredState(string directory, ILogger logger)
 /// rejoin through when its seeds do not answer — a founder, whose only seed is itself, restarted after the others
 /// declared it dead. At most <see cref="Capacity"/>, chosen at random among the live members (so nodes do not all
 /// keep the same few), and kept through a flap: a saved member is replaced only when another live one can take its
-/// place. Runs on the node's loop; <see cref="Current"/> may be read from any thread.
+/// place. The file also says which cluster they are of and which seeds the daemon had (<c># cluster</c>,
+/// <c># seeds</c> lines), so a machine moved to another cluster neither rejoins the first through them (its seeds
+/// changed: they are not used) nor keeps the first cluster's members beside the new one's (another cluster id: they
+/// are dropped). Runs on the node's loop; <see cref="Current"/> may be read from any thread.
 /// </summary>
-internal sealed partial class KeptPeers(string directory, ILogger logger, Random random)
+internal sealed partial class KeptPeers(string directory, ILogger logger, Random random, IReadOnlyCollection<string>? seeds = null)
 {
     /// <summary>The file's name in the data directory.</summary>
     public const string FileName = "peers";
@@ -272,7 +275,12 @@ internal sealed partial class KeptPeers(string directory, ILogger logger, Random
     /// <summary>How many members are kept.</summary>
     public const int Capacity = 16;
 
+    private const string ClusterLine = "# cluster ";
+    private const string SeedsLine = "# seeds ";
+
+    private readonly string[] _seeds = [.. (seeds ?? []).Order(StringComparer.Ordinal)];
     private volatile string[] _current = [];
+    private string[]? _keptSeeds;
     private bool _writeFailing;
 
     /// <summary>The file.</summary>
@@ -281,18 +289,37 @@ internal sealed partial class KeptPeers(string directory, ILogger logger, Random
     /// <summary>The members kept now: loaded at start, then updated from the view.</summary>
     public IReadOnlyList<string> Current => _current;
 
+    /// <summary>The cluster the kept members are of (null: not known yet, or a file written before ids).</summary>
+    public string? Cluster { get; private set; }
+
     /// <summary>The kept members' endpoints, without <paramref name="self"/>.</summary>
     public List<IPEndPoint> Endpoints(IPEndPoint? self) =>
         [.. _current.Select(a => IPEndPoint.TryParse(a, out var e) ? e : null).OfType<IPEndPoint>().Where(e => e.Port != 0 && !e.Equals(self)).Distinct()];
 
-    /// <summary>Reads the file: lines that are not <c>ip:port</c> are skipped.</summary>
+    /// <summary>
+    /// Reads the file: lines that are neither <c>ip:port</c> nor a header are skipped. When the daemon's seeds now
+    /// share none with those it had when the file was written, the members are not used (the machine was pointed at
+    /// another cluster); a file without a seeds line (an earlier version's) is used as it is.
+    /// </summary>
     public void Load()
     {
         try
         {
-            if (System.IO.File.Exists(File))
+            if (!System.IO.File.Exists(File))
             {
-                _current = [.. System.IO.File.ReadAllLines(File).Select(l => l.Trim()).Where(l => IPEndPoint.TryParse(l, out var e) && e.Port != 0).Distinct(StringComparer.Ordinal).Take(Capacity)];
+                return;
+            }
+
+            var lines = System.IO.File.ReadAllLines(File).Select(l => l.Trim()).ToList();
+            Cluster = lines.FirstOrDefault(l => l.StartsWith(ClusterLine, StringComparison.Ordinal))?[ClusterLine.Length..].Trim() is { Length: > 0 } id ? id : null;
+            _keptSeeds = lines.FirstOrDefault(l => l.StartsWith(SeedsLine, StringComparison.Ordinal)) is { } seedsLine
+                ? [.. seedsLine[SeedsLine.Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal)]
+                : null;
+            _current = [.. lines.Where(l => IPEndPoint.TryParse(l, out var e) && e.Port != 0).Distinct(StringComparer.Ordinal).Take(Capacity)];
+            if (_keptSeeds is { } had && !had.Intersect(_seeds, StringComparer.Ordinal).Any() && !had.SequenceEqual(_seeds))
+            {
+                LogSeedsChanged(logger, File, string.Join(' ', had), string.Join(' ', _seeds));
+                _current = [];
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -301,27 +328,36 @@ internal sealed partial class KeptPeers(string directory, ILogger logger, Random
         }
     }
 
-    /// <summary>Updates the kept members from the live ones (addresses as members advertise them); writes the file if they changed.</summary>
-    /// <returns>Whether the kept set changed.</returns>
-    public bool Update(IReadOnlyCollection<string> alive)
+    /// <summary>
+    /// Updates the kept members from the live ones (addresses as members advertise them); writes the file if they,
+    /// the cluster or the seeds changed. Members kept in another cluster than <paramref name="cluster"/> are dropped.
+    /// </summary>
+    /// <returns>Whether the file's content changed.</returns>
+    public bool Update(IReadOnlyCollection<string> alive, string? cluster = null)
     {
         ArgumentNullException.ThrowIfNull(alive);
+        var current = cluster is not null && Cluster is not null && cluster != Cluster ? [] : _current; // moved: the first cluster's members go
         var live = alive.Where(a => a.Length > 0).ToHashSet(StringComparer.Ordinal);
-        var keep = _current.Where(live.Contains).ToList();
+        var keep = current.Where(live.Contains).ToList();
         var fresh = live.Except(keep, StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
         random.Shuffle(fresh);
         keep.AddRange(fresh.Take(Capacity - keep.Count));
         // Room left (fewer live members than the capacity): the saved ones not seen alive now stay (a flap, a partition).
-        keep.AddRange(_current.Where(a => !live.Contains(a)).Take(Capacity - keep.Count));
-        if (keep.Count == _current.Length && keep.ToHashSet(StringComparer.Ordinal).SetEquals(_current))
+        keep.AddRange(current.Where(a => !live.Contains(a)).Take(Capacity - keep.Count));
+        var nextCluster = cluster ?? Cluster;
+        if (keep.Count == _current.Length && keep.ToHashSet(StringComparer.Ordinal).SetEquals(_current) && nextCluster == Cluster
+            && _keptSeeds is { } had && had.SequenceEqual(_seeds))
         {
             return false;
         }
 
         _current = [.. keep];
+        Cluster = nextCluster;
+        _keptSeeds = _seeds;
+        var header = (Cluster is null ? "" : ClusterLine + Cluster + "\n") + SeedsLine + string.Join(' ', _seeds) + "\n";
         try
         {
-            AtomicFile.Write(File, Encoding.UTF8.GetBytes(string.Join('\n', keep) + "\n"));
+            AtomicFile.Write(File, Encoding.UTF8.GetBytes(header + string.Join("", keep.Select(a => a + "\n"))));
             _writeFailing = false;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -338,4 +374,7 @@ internal sealed partial class KeptPeers(string directory, ILogger logger, Random
 
     [LoggerMessage(18, LogLevel.Warning, "Could not read or write {File} (the members to rejoin through after a restart); the seeds remain")]
     private static partial void LogFailed(ILogger logger, string file, Exception exception);
+
+    [LoggerMessage(22, LogLevel.Information, "The members kept in {File} were seen with seeds '{Had}', and the seeds are now '{Now}': not rejoining through them (the machine was pointed at another cluster)")]
+    private static partial void LogSeedsChanged(ILogger logger, string file, string had, string now);
 }

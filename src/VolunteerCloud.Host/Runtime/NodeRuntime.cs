@@ -199,7 +199,7 @@ internal sealed partial class NodeRuntime : BackgroundService
         _clusterMember = File.Exists(ClusterMemberFile);
         _keptState = new KeptDesiredState(_options.DataDirectory, _loggers.CreateLogger<KeptDesiredState>());
         _keptState.Load();
-        _keptPeers = new KeptPeers(_options.DataDirectory, _logger, Random.Shared);
+        _keptPeers = new KeptPeers(_options.DataDirectory, _logger, Random.Shared, _options.Seeds);
         if (_clusterMember)
         {
             _keptPeers.Load(); // without the marker (deleted to found a new cluster) the old members are not looked up
@@ -459,7 +459,8 @@ internal sealed partial class NodeRuntime : BackgroundService
     private void LearnAddresses(ControlPlaneNode node)
     {
         var view = node.Membership.View;
-        if (view.Version == _viewVersion)
+        var cluster = node.ClusterId;
+        if (view.Version == _viewVersion && (cluster is null || cluster == _keptPeers!.Cluster))
         {
             return;
         }
@@ -473,7 +474,7 @@ internal sealed partial class NodeRuntime : BackgroundService
             }
         }
 
-        _keptPeers!.Update([.. view.Members.Where(m => m.Id != view.Self && m.State == MemberState.Alive).Select(m => m.Metadata.Address)]);
+        _keptPeers!.Update([.. view.Members.Where(m => m.Id != view.Self && m.State == MemberState.Alive).Select(m => m.Metadata.Address)], cluster);
     }
 
     private void OnDatagram(NodeId from, byte[] bytes)
