@@ -114,6 +114,24 @@ internal static class VcCommands
             return 0;
         }));
 
+        var self = new Command("node", "Show the node: its cluster, caps, what it runs and stewards.");
+        self.SetAction((parse, ct) => Call(parse.GetValue(node)!, parse.GetValue(token), output, error, async client =>
+        {
+            using var response = await client.GetAsync(new Uri("/v1/node", UriKind.Relative), ct);
+            if (!response.IsSuccessStatusCode)
+            {
+                return await Report(response, output, error, ct);
+            }
+
+            var n = (await response.Content.ReadFromJsonAsync<NodeRow>(Json, ct))!;
+            string Cpus(double cpus) => cpus.ToString("0.##", CultureInfo.InvariantCulture);
+            await output.WriteLineAsync($"node        {n.Id} at {n.Address} (API port {n.ApiPort}){(n.Leaving ? ", leaving" : "")}");
+            await output.WriteLineAsync($"cluster     {n.Cluster ?? "(not named yet)"}, {n.Members} live member(s) seen");
+            await output.WriteLineAsync($"containers  {n.Containers}, using {Cpus(n.AllocatedCpus)} of {Cpus(n.CapacityCpus)} CPUs and {n.AllocatedMemoryBytes >> 20} of {n.CapacityMemoryBytes >> 20} MiB");
+            await output.WriteLineAsync($"stewards    {(n.Stewarded.Count == 0 ? "(no app)" : string.Join(", ", n.Stewarded))}");
+            return 0;
+        }));
+
         var tail = new Option<int>("--tail") { Description = "Lines per replica.", DefaultValueFactory = _ => 100 };
         var logsApp = new Argument<string>("app") { Description = "The app's name." };
         var logs = new Command("logs", "Show an app's container logs, fetched through the nodes that run it.") { logsApp, tail };
@@ -129,7 +147,7 @@ internal static class VcCommands
             return 0;
         }));
 
-        foreach (var command in new[] { deploy, ps, scale, rm, members, logs })
+        foreach (var command in new[] { deploy, ps, scale, rm, members, self, logs })
         {
             root.Subcommands.Add(command);
         }
@@ -229,4 +247,6 @@ internal static class VcCommands
     private sealed record ReplicaRow(string Replica, int Slot, int Node, string? Address, bool Running);
 
     private sealed record Member(int Id, string State, string Address, int ApiPort, int CpuMillicores, int MemoryMegabytes);
+
+    private sealed record NodeRow(int Id, string Address, int ApiPort, bool Leaving, double CapacityCpus, long CapacityMemoryBytes, double AllocatedCpus, long AllocatedMemoryBytes, int Containers, List<string> Stewarded, int Members, string? Cluster);
 }

@@ -301,6 +301,10 @@ public sealed class ClusterTests(Testbed testbed, ITestOutputHelper output) : IA
         (code, text, _) = await Vc("members", "--node", Testbed.Api(1).ToString());
         Assert.Equal(4, text.Split('\n').Count(l => l.Contains(" alive ", StringComparison.Ordinal)));
 
+        (code, text, _) = await Vc("node", "--node", Testbed.Api(3).ToString());
+        Assert.Equal(0, code);
+        Assert.Contains($"cluster     {(await Testbed.Node(1)).Cluster}, 4 live member(s) seen", text, StringComparison.Ordinal);
+
         using (var client = Testbed.AdminClient())
         {
             await client.GetStringAsync(new Uri($"http://{Testbed.Address((await HostsServing((await Testbed.App(1, "web"))!))[0])}:{Port}/index.html")); // a line in some replica's log
