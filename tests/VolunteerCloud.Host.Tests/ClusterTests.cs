@@ -212,7 +212,8 @@ public sealed class ClusterTests(Testbed testbed, ITestOutputHelper output) : IA
         await Testbed.Eventually(TimeSpan.FromSeconds(60), () => Task.FromResult(File.Exists(keptBy4) && DesiredStateSnapshot.Decode(File.ReadAllBytes(keptBy4)).Any(e => e.Key == "app/web")), "host 4 keeps web");
         Assert.Equal(first, ControlPlaneNode.ClusterIdOf(DesiredStateSnapshot.Decode(File.ReadAllBytes(keptBy4))));
 
-        // Every daemon stops; hosts 1–3 forget the cluster and found a new one; host 4, its files kept, is seeded with it.
+        // Every daemon stops; hosts 1–3 forget the cluster and found a new one; host 4, its files kept, is seeded with
+        // host 2 of it (the first cluster's seed was host 1: its kept members are not rejoined through).
         foreach (var daemon in daemons)
         {
             daemon.Kill(entireProcessTree: true);
@@ -229,12 +230,13 @@ public sealed class ClusterTests(Testbed testbed, ITestOutputHelper output) : IA
         Assert.Matches("^[0-9a-f]{32}$", second);
         Assert.NotEqual(first, second);
         var clock = Stopwatch.StartNew();
-        await testbed.StartDaemonAsync(4);
+        await testbed.StartDaemonAsync(4, "--Volunteer:Seeds:0", $"{Testbed.Address(2)}:7946"); // the last value given wins
         var aside = Path.Combine(testbed.State, "h4");
         await Testbed.Eventually(TimeSpan.FromSeconds(90), () => Task.FromResult(Directory.GetFiles(aside, "desired-state.other-cluster-*").Length == 1), "host 4 sets aside what it kept in the first cluster");
         output.WriteLine($"host 4 set its first cluster's desired state aside {clock.Elapsed.TotalSeconds:F1} s after it started in the second");
         await Testbed.Eventually(TimeSpan.FromSeconds(30), async () => File.Exists(keptBy4) && ControlPlaneNode.ClusterIdOf(DesiredStateSnapshot.Decode(await File.ReadAllBytesAsync(keptBy4))) == second, "host 4 keeps the second cluster's state");
-        Assert.Equal($"# cluster {second}", File.ReadLines(Path.Combine(aside, "peers")).First()); // its kept members are the second cluster's
+        Assert.Contains("not rejoining through them", await File.ReadAllTextAsync(Path.Combine(testbed.State, "vchost4.log")), StringComparison.Ordinal);
+        Assert.Equal([$"# cluster {second}", $"# seeds {Testbed.Address(2)}:7946"], File.ReadLines(Path.Combine(aside, "peers")).Take(2)); // its kept members are the second cluster's
         await Task.Delay(TimeSpan.FromSeconds(5)); // a merged entry would have reached the others by now (gossip: 1 s rounds)
         foreach (var host in Enumerable.Range(1, Testbed.Hosts))
         {

@@ -130,6 +130,31 @@ public sealed class KeptStateTests : IDisposable
         Assert.Equal(["app/db", "cluster/id"], OnDisk().Select(e => e.Key).Order()); // this cluster's state is kept from now on
         Assert.Equal(current, ControlPlaneNode.ClusterIdOf(OnDisk()));
 
+        // Pointed at other seeds, a node whose cluster has no id yet (every member restarted at once, none restored yet)
+        // waits for one: merged if it is the kept one, else set aside; set aside too if none comes within the patience.
+        foreach (var (arrives, merged) in new (string? Arrives, bool Merged)[] { ("aa", true), ("bb", false), (null, false) })
+        {
+            File.WriteAllBytes(file, DesiredStateSnapshot.Encode([App("web", 5), Cluster(0xAA)]));
+            foreach (var aside in Directory.GetFiles(_directory, KeptDesiredState.FileName + ".other-cluster-*"))
+            {
+                File.Delete(aside);
+            }
+
+            kept = new KeptDesiredState(_directory, NullLogger.Instance) { MovedPatience = TimeSpan.FromSeconds(100) };
+            kept.Load();
+            string? id = null;
+            var restored = 0;
+            void Moved(double seconds) => kept.AfterInput(TimeSpan.FromSeconds(seconds), false, true, () => 0, k => restored += k.Count, () => [], () => id, pointedElsewhere: true);
+            Moved(0);
+            Moved(50);
+            Assert.False(kept.Restored); // no id yet
+            id = arrives is null ? null : new string(arrives[0], 32);
+            Moved(arrives is null ? 100 : 60);
+            Assert.True(kept.Restored, arrives);
+            Assert.Equal(merged ? 2 : 0, restored);
+            Assert.Equal(merged ? 0 : 1, Directory.GetFiles(_directory, KeptDesiredState.FileName + ".other-cluster-*").Length);
+        }
+
         foreach (var (keptIn, live) in new (StateEntry? KeptIn, string? Live)[] { (Cluster(0xBB), current), (null, current), (Cluster(0xAA), null) })
         {
             File.WriteAllBytes(file, DesiredStateSnapshot.Encode(keptIn is { } c ? [App("web", 5), c] : [App("web", 5)]));
@@ -211,6 +236,7 @@ public sealed class KeptStateTests : IDisposable
         // Pointed at other seeds (moved to cluster B): the first cluster's members are not rejoined through…
         var moved = new KeptPeers(_directory, NullLogger.Instance, new Random(3), ["10.2.1.2:7946"]);
         moved.Load();
+        Assert.True(moved.SeedsChanged);
         Assert.Empty(moved.Current);
         Assert.Empty(moved.Endpoints(null));
 
@@ -223,10 +249,23 @@ public sealed class KeptStateTests : IDisposable
         Assert.Equal("# cluster bb", File.ReadLines(again.File).First());
         Assert.False(again.Update(clusterB, "bb"));
 
+        // A founder without seeds, moved to a cluster it is seeded into: its members are not used either.
+        var founder = new KeptPeers(_directory, NullLogger.Instance, new Random(3));
+        Assert.True(founder.Update(clusterA, "aa"));
+        Assert.Equal(["# cluster aa", "# seeds"], File.ReadLines(founder.File).Take(2));
+        var reloaded = new KeptPeers(_directory, NullLogger.Instance, new Random(3));
+        reloaded.Load();
+        Assert.False(reloaded.SeedsChanged);
+        Assert.False(reloaded.Update(clusterA, "aa")); // nothing changed: not rewritten
+        var seeded = new KeptPeers(_directory, NullLogger.Instance, new Random(3), ["10.2.1.2:7946"]);
+        seeded.Load();
+        Assert.True(seeded.SeedsChanged);
+        Assert.Empty(seeded.Current);
+
         // A file an earlier version wrote (addresses only) is used whatever the seeds.
         File.WriteAllLines(first.File, clusterA.Take(5));
         var earlier = new KeptPeers(_directory, NullLogger.Instance, new Random(3), ["10.9.9.9:7946"]);
         earlier.Load();
-        Assert.Equal((null, 5), (earlier.Cluster, earlier.Current.Count));
+        Assert.Equal((null, 5, false), (earlier.Cluster, earlier.Current.Count, earlier.SeedsChanged));
     }
 }

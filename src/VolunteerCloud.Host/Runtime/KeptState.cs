@@ -52,7 +52,8 @@ internal static class AtomicFile
 /// replaced or removed meets the newer entry or the tombstone and loses, and the node's stewards do not act on it.
 /// Entries kept in another cluster (they name another <see cref="ControlPlaneNode.ClusterId"/>: the machine was moved
 /// to a new cluster) are not merged: the file is set aside under a new name and the node keeps this cluster's state
-/// from then on.</item>
+/// from then on. A daemon pointed at other seeds waits to learn its cluster's id before merging entries that name
+/// one (<see cref="MovedPatience"/>).</item>
 /// <item>Save: after a change, at most once per <see cref="SaveInterval"/> (each save is an fsync on the loop), and
 /// never before the restore — until then the node holds only what gossip brought, and saving would overwrite the
 /// kept state with less. A file that exists but cannot be read, or is of a newer format, is left as it is and nothing
@@ -74,6 +75,9 @@ internal sealed partial class KeptDesiredState(string directory, ILogger logger)
 
     /// <summary>How long after the first sync the kept entries are merged (two anti-entropy intervals by default).</summary>
     public TimeSpan RestoreDelay { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>How long after its first sync a daemon pointed at other seeds waits to learn its cluster's id before it sets a kept state that names a cluster aside (5 min).</summary>
+    public TimeSpan MovedPatience { get; init; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Saves are at most this often.</summary>
     public TimeSpan SaveInterval { get; init; } = TimeSpan.FromSeconds(1);
@@ -156,7 +160,10 @@ internal sealed partial class KeptDesiredState(string directory, ILogger logger)
     /// <param name="restore">Merges entries (<see cref="ControlPlaneNode.RestoreDesired"/>) and returns how many were applied.</param>
     /// <param name="entries">The node's <see cref="ControlPlaneNode.DesiredEntries"/>.</param>
     /// <param name="clusterId">The node's <see cref="ControlPlaneNode.ClusterId"/> (none: entries are never taken for another cluster's).</param>
-    public void AfterInput(TimeSpan now, bool startedAlone, bool synced, Func<long> version, Func<IReadOnlyList<StateEntry>, int> restore, Func<IEnumerable<StateEntry>> entries, Func<string?>? clusterId = null)
+    /// <param name="pointedElsewhere">The daemon's seeds share none with those of its last life (<see cref="KeptPeers.SeedsChanged"/>):
+    /// kept entries that name a cluster are merged only once the node knows that cluster's id — it waits up to
+    /// <see cref="MovedPatience"/> for it, then sets them aside.</param>
+    public void AfterInput(TimeSpan now, bool startedAlone, bool synced, Func<long> version, Func<IReadOnlyList<StateEntry>, int> restore, Func<IEnumerable<StateEntry>> entries, Func<string?>? clusterId = null, bool pointedElsewhere = false)
     {
         ArgumentNullException.ThrowIfNull(version);
         ArgumentNullException.ThrowIfNull(restore);
@@ -173,11 +180,18 @@ internal sealed partial class KeptDesiredState(string directory, ILogger logger)
                 return;
             }
 
+            var current = clusterId?.Invoke();
+            var waitForId = _keptCluster is not null && current is null && pointedElsewhere && !startedAlone;
+            if (waitForId && now - _syncedAt!.Value < MovedPatience)
+            {
+                return; // a cluster restarted as a whole has no id until one of its own members has restored
+            }
+
             Restored = true;
-            if (_keptCluster is { } keptIn && clusterId?.Invoke() is { } current && keptIn != current)
+            if (_keptCluster is { } keptIn && (waitForId || (current is not null && current != keptIn)))
             {
                 var aside = SetAside("other-cluster");
-                LogOtherCluster(logger, File, keptIn, current, aside);
+                LogOtherCluster(logger, File, keptIn, current ?? "unnamed", aside);
                 _kept = [];
             }
 
@@ -275,8 +289,8 @@ internal sealed partial class KeptPeers(string directory, ILogger logger, Random
     /// <summary>How many members are kept.</summary>
     public const int Capacity = 16;
 
-    private const string ClusterLine = "# cluster ";
-    private const string SeedsLine = "# seeds ";
+    private const string ClusterLine = "# cluster";
+    private const string SeedsLine = "# seeds";
 
     private readonly string[] _seeds = [.. (seeds ?? []).Order(StringComparer.Ordinal)];
     private volatile string[] _current = [];
@@ -291,6 +305,12 @@ internal sealed partial class KeptPeers(string directory, ILogger logger, Random
 
     /// <summary>The cluster the kept members are of (null: not known yet, or a file written before ids).</summary>
     public string? Cluster { get; private set; }
+
+    /// <summary>
+    /// Whether the daemon's seeds share none with those it had when the file was written (<see cref="Load"/>): the
+    /// machine was pointed at another cluster, or its cluster's seeds were all replaced.
+    /// </summary>
+    public bool SeedsChanged { get; private set; }
 
     /// <summary>The kept members' endpoints, without <paramref name="self"/>.</summary>
     public List<IPEndPoint> Endpoints(IPEndPoint? self) =>
@@ -311,14 +331,13 @@ internal sealed partial class KeptPeers(string directory, ILogger logger, Random
             }
 
             var lines = System.IO.File.ReadAllLines(File).Select(l => l.Trim()).ToList();
-            Cluster = lines.FirstOrDefault(l => l.StartsWith(ClusterLine, StringComparison.Ordinal))?[ClusterLine.Length..].Trim() is { Length: > 0 } id ? id : null;
-            _keptSeeds = lines.FirstOrDefault(l => l.StartsWith(SeedsLine, StringComparison.Ordinal)) is { } seedsLine
-                ? [.. seedsLine[SeedsLine.Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal)]
-                : null;
+            Cluster = Header(lines, ClusterLine) is [var id] ? id : null;
+            _keptSeeds = Header(lines, SeedsLine) is { } had ? [.. had.Order(StringComparer.Ordinal)] : null;
             _current = [.. lines.Where(l => IPEndPoint.TryParse(l, out var e) && e.Port != 0).Distinct(StringComparer.Ordinal).Take(Capacity)];
-            if (_keptSeeds is { } had && !had.Intersect(_seeds, StringComparer.Ordinal).Any() && !had.SequenceEqual(_seeds))
+            if (_keptSeeds is { } kept && !kept.Intersect(_seeds, StringComparer.Ordinal).Any() && !kept.SequenceEqual(_seeds))
             {
-                LogSeedsChanged(logger, File, string.Join(' ', had), string.Join(' ', _seeds));
+                SeedsChanged = true;
+                LogSeedsChanged(logger, File, string.Join(' ', kept), string.Join(' ', _seeds));
                 _current = [];
             }
         }
@@ -354,7 +373,7 @@ internal sealed partial class KeptPeers(string directory, ILogger logger, Random
         _current = [.. keep];
         Cluster = nextCluster;
         _keptSeeds = _seeds;
-        var header = (Cluster is null ? "" : ClusterLine + Cluster + "\n") + SeedsLine + string.Join(' ', _seeds) + "\n";
+        var header = (Cluster is null ? "" : $"{ClusterLine} {Cluster}\n") + $"{SeedsLine} {string.Join(' ', _seeds)}".TrimEnd() + "\n";
         try
         {
             AtomicFile.Write(File, Encoding.UTF8.GetBytes(header + string.Join("", keep.Select(a => a + "\n"))));
@@ -372,9 +391,15 @@ internal sealed partial class KeptPeers(string directory, ILogger logger, Random
         return true;
     }
 
+    /// <summary>The words after a header line (<c># name word word…</c>); null without one.</summary>
+    private static string[]? Header(List<string> lines, string name) =>
+        lines.FirstOrDefault(l => l == name || l.StartsWith(name + " ", StringComparison.Ordinal)) is { } line
+            ? line[name.Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            : null;
+
     [LoggerMessage(18, LogLevel.Warning, "Could not read or write {File} (the members to rejoin through after a restart); the seeds remain")]
     private static partial void LogFailed(ILogger logger, string file, Exception exception);
 
-    [LoggerMessage(22, LogLevel.Information, "The members kept in {File} were seen with seeds '{Had}', and the seeds are now '{Now}': not rejoining through them (the machine was pointed at another cluster)")]
+    [LoggerMessage(22, LogLevel.Information, "The members kept in {File} were seen with seeds '{Had}', and the seeds are now '{Now}': not rejoining through them (the machine was pointed at another cluster, or every seed was replaced), and a kept desired state that names a cluster is merged only into that cluster")]
     private static partial void LogSeedsChanged(ILogger logger, string file, string had, string now);
 }

@@ -351,7 +351,7 @@ internal sealed partial class NodeRuntime : BackgroundService
 
     private void Keep(ControlPlaneNode node, NodeContext context)
     {
-        _keptState!.AfterInput(_clock.GetElapsedTime(_started), StartedAlone, node.State.Synced, () => node.DesiredVersion, kept => node.RestoreDesired(context, kept), () => node.DesiredEntries, () => node.ClusterId);
+        _keptState!.AfterInput(_clock.GetElapsedTime(_started), StartedAlone, node.State.Synced, () => node.DesiredVersion, kept => node.RestoreDesired(context, kept), () => node.DesiredEntries, () => node.ClusterId, _keptPeers!.SeedsChanged);
         if (StartedAlone && _keptState.Restored && node.ClusterId is null)
         {
             LogFounded(_logger, node.FoundCluster(context)); // after the restore: a founder's own kept state names its cluster already
