@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Globalization;
 using System.Reflection;
 using Spectre.Console;
 using VolunteerCloud.Simulator.ControlPlane;
@@ -107,6 +108,7 @@ internal static class RunCommand
             var summary = ExperimentRunner.Write(definition, runs, directory, commit);
             Console.WriteLine(summary);
             Console.WriteLine($"{runs.Count} runs in {clock.Elapsed.TotalSeconds:0.0} s; results in {directory}/: runs.csv, timeseries.csv, restores.csv, summary.md, availability-over-time.png, restore-cdf.png{(definition.Fidelity == ControlPlaneFidelity.Modelled ? "" : ", messages.png")}");
+            Console.Error.WriteLine(GcReport(clock.Elapsed));
             foreach (var run in runs.Where(r => r.Result.InvariantViolations > 0))
             {
                 Console.Error.WriteLine($"invariant violations in {run.Combination.Name} seed {run.Seed} (rerun: vcsim run {parse.GetValue(experiment)} --only {run.Combination.Name} --seed {run.Seed}): {string.Join("; ", run.Result.ViolationExamples.Take(3))}");
@@ -150,7 +152,18 @@ internal static class RunCommand
         var directory = output ?? Path.Combine(Path.GetDirectoryName(definition.Path)!, "results");
         Console.WriteLine(MembershipStudy.Write(definition, results, directory, commit));
         Console.WriteLine($"{results.Length} runs in {clock.Elapsed.TotalSeconds:0.0} s; results in {directory}/: runs.csv, detections.csv, summary.md, detection-vs-members.png, bytes-vs-members.png, false-positives-vs-loss.png");
+        Console.Error.WriteLine(GcReport(clock.Elapsed));
         return 0;
+    }
+
+    /// <summary>
+    /// What the garbage collector cost this process (a line for the console, not the results): collections per
+    /// generation, time paused and the mode. Wall times of one build differ from run to run mostly by this.
+    /// </summary>
+    internal static string GcReport(TimeSpan wall)
+    {
+        var paused = GC.GetTotalPauseDuration();
+        return string.Create(CultureInfo.InvariantCulture, $"vcsim: GC {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}: {GC.CollectionCount(0)} gen0, {GC.CollectionCount(1)} gen1, {GC.CollectionCount(2)} gen2 collections, {paused.TotalSeconds:0.0} s paused ({(wall > TimeSpan.Zero ? paused / wall : 0):P0} of {wall.TotalSeconds:0.0} s wall)");
     }
 
     private static IReadOnlyList<RunRecord> Execute(ExperimentDefinition definition, IReadOnlyList<(Combination, ulong)> plan, int parallelism, bool quiet) =>
