@@ -1,3 +1,4 @@
+using FsCheck.Xunit;
 using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
 using VolunteerCloud.ControlPlane;
@@ -267,5 +268,30 @@ public sealed class KeptStateTests : IDisposable
         var earlier = new KeptPeers(_directory, NullLogger.Instance, new Random(3), ["10.9.9.9:7946"]);
         earlier.Load();
         Assert.Equal((null, 5, false), (earlier.Cluster, earlier.Current.Count, earlier.SeedsChanged));
+    }
+
+    [Property(MaxTest = 200)]
+    public void What_kept_peers_write_reads_back_the_same_cluster_members_and_seeds(byte[] members, byte[] seeds, ulong cluster, bool named)
+    {
+        static string Address(byte b) => $"10.{b % 7}.{b}.2:7946";
+        var live = (members ?? []).Select(Address).Distinct().ToList();
+        var configured = (seeds ?? []).Take(4).Select(Address).Distinct().ToList();
+        var id = named ? cluster.ToString("x16", System.Globalization.CultureInfo.InvariantCulture) : null;
+        var directory = Directory.CreateTempSubdirectory("vc-peers-").FullName;
+        try
+        {
+            var writer = new KeptPeers(directory, NullLogger.Instance, new Random(1), configured);
+            writer.Update(live, id);
+            var reader = new KeptPeers(directory, NullLogger.Instance, new Random(2), [.. Enumerable.Reverse(configured)]);
+            reader.Load();
+            Assert.False(reader.SeedsChanged); // the same seeds, in any order, empty included
+            Assert.Equal(id, reader.Cluster);
+            Assert.Equal(writer.Current.Order(StringComparer.Ordinal), reader.Current.Order(StringComparer.Ordinal));
+            Assert.False(reader.Update(live, id)); // nothing changed: not rewritten
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
     }
 }
