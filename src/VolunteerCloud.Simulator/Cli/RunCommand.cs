@@ -27,9 +27,13 @@ internal static class RunCommand
         {
             Description = $"Go on with an interrupted run: keep the runs recorded in <output>/{RunCheckpoint.FileName} (every full run writes it as runs finish) and make only the others.",
         };
+        var restamp = new Option<string?>("--restamp")
+        {
+            Description = $"Carry <output>/{RunCheckpoint.FileName} over from an earlier version of the definition file that differs only in comments and layout (e.g. git show HEAD~1:<experiment>/experiment.yaml > earlier.yaml): its runs are stamped with the new hash, nothing else changes; then --report.",
+        };
         var command = new Command("run", "Run an experiment: every combination of its strategies × every seed, in parallel; runs.csv, timeseries.csv, summary.md and figures.")
         {
-            experiment, only, seed, parallel, output, quiet, resume, report,
+            experiment, only, seed, parallel, output, quiet, resume, report, restamp,
         };
         command.SetAction(parse =>
         {
@@ -40,9 +44,9 @@ internal static class RunCommand
                 definition = ExperimentDefinition.Load(parse.GetValue(experiment)!);
                 if (definition.Kind == "membership")
                 {
-                    if (parse.GetValue(resume) || parse.GetValue(report))
+                    if (parse.GetValue(resume) || parse.GetValue(report) || parse.GetValue(restamp) is not null)
                     {
-                        throw new ExperimentDefinitionException($"{definition.Path}: a membership study keeps no checkpoint (--resume, --report); it runs in minutes.");
+                        throw new ExperimentDefinitionException($"{definition.Path}: a membership study keeps no checkpoint (--resume, --report, --restamp); it runs in minutes.");
                     }
 
                     return RunMembership(definition, parse.GetValue(only), parse.GetValue(seed), parse.GetValue(parallel), parse.GetValue(output));
@@ -57,6 +61,29 @@ internal static class RunCommand
             }
 
             var partial = parse.GetValue(only) is not null || parse.GetValue(seed) is not null;
+            if (parse.GetValue(restamp) is { } earlierFile)
+            {
+                if (partial || parse.GetValue(resume) || parse.GetValue(report))
+                {
+                    Console.Error.WriteLine("vcsim run: --restamp works alone (then --report writes the results).");
+                    return 2;
+                }
+
+                var checkpoint = parse.GetValue(output) ?? Path.Combine(Path.GetDirectoryName(definition.Path)!, "results");
+                try
+                {
+                    var earlier = ExperimentDefinition.Load(earlierFile);
+                    var stamped = RunCheckpoint.Restamp(earlier, definition, checkpoint);
+                    Console.WriteLine($"vcsim run: {stamped} runs in {Path.Combine(checkpoint, RunCheckpoint.FileName)} carried over from definition {earlier.Hash} to {definition.Hash} (the files differ only in comments and layout); write the results with --report.");
+                    return 0;
+                }
+                catch (ExperimentDefinitionException e)
+                {
+                    Console.Error.WriteLine("vcsim run: " + e.Message);
+                    return 2;
+                }
+            }
+
             var commit = Commit();
             var clock = WallClock.Start();
             var quietly = parse.GetValue(quiet) || Console.IsOutputRedirected;

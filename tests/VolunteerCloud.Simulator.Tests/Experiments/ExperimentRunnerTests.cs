@@ -229,6 +229,44 @@ public sealed class ExperimentRunnerTests
     }
 
     [Fact]
+    public void A_checkpoint_is_carried_over_to_a_definition_that_differs_only_in_comments_and_layout_and_refused_for_any_other_change()
+    {
+        var text = Small.Replace("duration: 3h", "duration: 30m", StringComparison.Ordinal).Replace("seeds: [3, 4]", "seeds: [3]", StringComparison.Ordinal);
+        var earlier = ExperimentDefinition.Parse(text, "earlier.yaml", "e1");
+        var commented = ExperimentDefinition.Parse("# run in pieces; done\n" + text.Replace("name: tiny", "name:   'tiny'   # renamed? no", StringComparison.Ordinal), "now.yaml", "c2");
+        var changed = ExperimentDefinition.Parse(text.Replace("apps: 3", "apps: 4", StringComparison.Ordinal), "now.yaml", "x3");
+        var moved = ExperimentDefinition.Parse(text.Replace("placement: [power-of-2, availability-aware]", "placement: [availability-aware, power-of-2]", StringComparison.Ordinal), "now.yaml", "m4");
+        Assert.Equal(earlier.Content, commented.Content);
+        Assert.NotEqual(earlier.Content, changed.Content);
+        Assert.NotEqual(earlier.Content, moved.Content); // order matters: it orders the runs
+        var directory = Path.Combine(Path.GetTempPath(), "vc-restamp-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var runs = ExperimentRunner.RunWithCheckpoint(earlier, ExperimentRunner.Plan(earlier), [], directory, "c1", parallelism: 2);
+            var file = Path.Combine(directory, RunCheckpoint.FileName);
+            var before = File.ReadAllLines(file);
+
+            var refusal = Assert.Throws<ExperimentDefinitionException>(() => RunCheckpoint.Restamp(earlier, changed, directory));
+            Assert.Contains("define different experiments", refusal.Message, StringComparison.Ordinal);
+            Assert.Throws<ExperimentDefinitionException>(() => RunCheckpoint.Restamp(changed, commented, directory));
+            Assert.Equal(before, File.ReadAllLines(file)); // refused whole, untouched
+
+            Assert.Equal(runs.Count, RunCheckpoint.Restamp(earlier, commented, directory));
+            var after = File.ReadAllLines(file);
+            Assert.Equal(before.Select(l => l.Replace("\"Hash\":\"e1\"", "\"Hash\":\"c2\"", StringComparison.Ordinal)), after); // the hash and nothing else
+            Assert.Equal(runs.Count, RunCheckpoint.Load(commented, directory).Count);
+            Assert.Throws<ExperimentDefinitionException>(() => RunCheckpoint.Load(earlier, directory));
+        }
+        finally
+        {
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+    }
+
+    [Fact]
     public void The_confidence_interval_uses_Students_t()
     {
         var (mean, half) = ExperimentRunner.MeanCi([1.0, 2.0, 3.0]);

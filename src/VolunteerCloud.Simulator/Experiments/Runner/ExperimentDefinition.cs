@@ -73,6 +73,13 @@ public sealed record ExperimentDefinition
     /// <summary>SHA-256 of the definition file's bytes (first 16 hex digits), recorded with every result.</summary>
     public required string Hash { get; init; }
 
+    /// <summary>
+    /// The definition's content without its comments and layout: every key and value in document order. Two files
+    /// with the same content define the same experiment even where their <see cref="Hash"/> differs (a comment
+    /// edited), which is what lets <see cref="RunCheckpoint.Restamp"/> carry a checkpoint over.
+    /// </summary>
+    public string Content { get; init; } = "";
+
     /// <summary>population.volunteers: hosts (default 2 000).</summary>
     public int Volunteers { get; init; } = 2_000;
 
@@ -196,8 +203,17 @@ public sealed record ExperimentDefinition
             throw new ExperimentDefinitionException($"{source}: the definition must be one YAML mapping (name:, population:, strategies:, …).");
         }
 
-        return new Reader(source).Definition(root, source, hash);
+        return new Reader(source).Definition(root, source, hash) with { Content = ContentOf(root) };
     }
+
+    /// <summary>A node's keys and values, length-prefixed so no two different trees give the same text; styles, tags and comments left out.</summary>
+    private static string ContentOf(YamlNode node) => node switch
+    {
+        YamlScalarNode scalar => $"{scalar.Value?.Length ?? -1}:{scalar.Value}",
+        YamlSequenceNode sequence => $"[{string.Join(",", sequence.Children.Select(ContentOf))}]",
+        YamlMappingNode mapping => $"{{{string.Join(",", mapping.Children.Select(e => ContentOf(e.Key) + "=" + ContentOf(e.Value)))}}}",
+        _ => "?",
+    };
 
     private sealed class Reader(string source)
     {

@@ -70,7 +70,7 @@ public sealed class RunCheckpoint : IDisposable
             if (line is null || line.Hash != definition.Hash)
             {
                 throw new ExperimentDefinitionException(
-                    $"{path}:{i + 1}: the run is from definition {line?.Hash ?? "?"}, not this one ({definition.Hash}); move the checkpoint away to start afresh.");
+                    $"{path}:{i + 1}: the run is from definition {line?.Hash ?? "?"}, not this one ({definition.Hash}); move the checkpoint away to start afresh, or, if only the file's comments or layout changed, carry it over with --restamp <the earlier file>.");
             }
 
             var combination = definition.Combinations.FirstOrDefault(c => c.Name == line.Combination)
@@ -79,6 +79,68 @@ public sealed class RunCheckpoint : IDisposable
         }
 
         return runs;
+    }
+
+    /// <summary>
+    /// Carries <paramref name="directory"/>'s checkpoint over to <paramref name="definition"/> from the
+    /// <paramref name="earlier"/> version of its file, when the two differ only in comments and layout (the same
+    /// <see cref="ExperimentDefinition.Content"/>): every line is stamped with the new hash and nothing else in it
+    /// changes. The whole file is refused, and left as it is, when the contents differ, when a line is from yet
+    /// another definition, or when a line would not be written back byte for byte.
+    /// </summary>
+    /// <returns>How many lines were stamped.</returns>
+    /// <exception cref="ExperimentDefinitionException">The checkpoint cannot be carried over; the message says why.</exception>
+    public static int Restamp(ExperimentDefinition earlier, ExperimentDefinition definition, string directory)
+    {
+        ArgumentNullException.ThrowIfNull(earlier);
+        ArgumentNullException.ThrowIfNull(definition);
+        var path = Path.Combine(directory, FileName);
+        if (!File.Exists(path))
+        {
+            throw new ExperimentDefinitionException($"{path}: no checkpoint to carry over.");
+        }
+
+        if (earlier.Content != definition.Content)
+        {
+            throw new ExperimentDefinitionException($"{earlier.Path} and {definition.Path} define different experiments (they differ in more than comments and layout): the runs cannot be carried over; run them again.");
+        }
+
+        var lines = File.ReadAllLines(path);
+        var stamped = new List<string>(lines.Length);
+        for (var i = 0; i < lines.Length; i++)
+        {
+            if (lines[i].Length == 0)
+            {
+                continue;
+            }
+
+            Line? line;
+            try
+            {
+                line = JsonSerializer.Deserialize<Line>(lines[i], Json);
+            }
+            catch (JsonException e)
+            {
+                throw new ExperimentDefinitionException($"{path}:{i + 1}: not a whole checkpoint line ({e.Message}); resume the run first, or remove the line.");
+            }
+
+            if (line is null || line.Hash != earlier.Hash)
+            {
+                throw new ExperimentDefinitionException($"{path}:{i + 1}: the run is from definition {line?.Hash ?? "?"}, not {earlier.Path} ({earlier.Hash}).");
+            }
+
+            if (JsonSerializer.Serialize(line, Json) != lines[i])
+            {
+                throw new ExperimentDefinitionException($"{path}:{i + 1}: the line would not be written back unchanged; not carried over.");
+            }
+
+            stamped.Add(JsonSerializer.Serialize(line with { Hash = definition.Hash }, Json));
+        }
+
+        var fresh = path + ".new";
+        File.WriteAllLines(fresh, stamped);
+        File.Move(fresh, path, overwrite: true);
+        return stamped.Count;
     }
 
     /// <summary>
