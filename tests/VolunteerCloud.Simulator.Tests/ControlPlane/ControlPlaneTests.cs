@@ -160,12 +160,14 @@ public sealed class ControlPlaneTests
         ControlPlaneNode Node(int i) => (ControlPlaneNode)simulation.GetNode(new NodeId(i))!;
         int Copies(string app) => Enumerable.Range(0, n).Sum(i => Node(i).LocalReplicas.Count(r => r.Running && r.Replica.App == app));
         AppSpec Spec(string name, int replicas) => new(name, "web:1") { Replicas = replicas, Limits = new ResourceAmount(0.25, 64L << 20) };
+        string? cluster = null;
+        simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(0), c => cluster = Node(0).FoundCluster(c)); // as the daemon's founder
         simulation.RunFor(TimeSpan.FromSeconds(20));
         simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(1), c => Node(1).Deploy(c, Spec("web", 3)));
         simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(2), c => Node(2).Deploy(c, Spec("api", 2)));
         simulation.RunFor(TimeSpan.FromSeconds(60));
         var stale = DesiredStateSnapshot.Encode(Node(3).DesiredEntries); // node 3 keeps this one and misses what follows
-        Assert.Equal(2, DesiredStateSnapshot.Decode(stale).Count);
+        Assert.Equal(3, DesiredStateSnapshot.Decode(stale).Count); // two apps and the cluster's id
 
         simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(4), c => Node(4).Scale(c, "web", 2));
         simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(5), c => Node(5).Remove(c, "api"));
@@ -196,6 +198,8 @@ public sealed class ControlPlaneTests
         simulation.RunFor(TimeSpan.FromSeconds(90));
         Assert.All(Enumerable.Range(0, n), i => Assert.Equal(new[] { "db:1", "web:2" }, Node(i).Apps.Select(a => $"{a.Name}:{a.Replicas}").Order()));
         Assert.Equal((2, 0, 1), (Copies("web"), Copies("api"), Copies("db")));
+        Assert.NotNull(cluster);
+        Assert.All(Enumerable.Range(0, n), i => Assert.Equal(cluster, Node(i).ClusterId)); // the id came back with the apps
     }
 
     [Fact]
