@@ -44,37 +44,11 @@ public sealed class RunCheckpoint : IDisposable
             return [];
         }
 
-        var lines = File.ReadAllLines(path);
-        var runs = new List<RunRecord>(lines.Length);
-        for (var i = 0; i < lines.Length; i++)
+        var runs = new List<RunRecord>();
+        foreach (var (number, _, line) in Lines(path, definition.Hash, $"this one ({definition.Hash}); move the checkpoint away to start afresh, or, if only the file's comments or layout changed, carry it over with --restamp <the earlier file>", lastMayBeCut: true))
         {
-            if (lines[i].Length == 0)
-            {
-                continue;
-            }
-
-            Line? line;
-            try
-            {
-                line = JsonSerializer.Deserialize<Line>(lines[i], Json);
-            }
-            catch (JsonException) when (i == lines.Length - 1)
-            {
-                break; // cut short by a kill: the run is made again
-            }
-            catch (JsonException e)
-            {
-                throw new ExperimentDefinitionException($"{path}:{i + 1}: not a checkpoint line ({e.Message}).");
-            }
-
-            if (line is null || line.Hash != definition.Hash)
-            {
-                throw new ExperimentDefinitionException(
-                    $"{path}:{i + 1}: the run is from definition {line?.Hash ?? "?"}, not this one ({definition.Hash}); move the checkpoint away to start afresh, or, if only the file's comments or layout changed, carry it over with --restamp <the earlier file>.");
-            }
-
             var combination = definition.Combinations.FirstOrDefault(c => c.Name == line.Combination)
-                ?? throw new ExperimentDefinitionException($"{path}:{i + 1}: no combination '{line.Combination}' in {definition.Path}.");
+                ?? throw new ExperimentDefinitionException($"{path}:{number}: no combination '{line.Combination}' in {definition.Path}.");
             runs.Add(new RunRecord(combination, line.Seed, line.ToResult(definition.Scenario(combination, line.Seed))) { Commit = line.Commit });
         }
 
@@ -105,8 +79,31 @@ public sealed class RunCheckpoint : IDisposable
             throw new ExperimentDefinitionException($"{earlier.Path} and {definition.Path} define different experiments (they differ in more than comments and layout): the runs cannot be carried over; run them again.");
         }
 
+        var stamped = new List<string>();
+        foreach (var (number, text, line) in Lines(path, earlier.Hash, $"{earlier.Path} ({earlier.Hash})", lastMayBeCut: false))
+        {
+            if (JsonSerializer.Serialize(line, Json) != text)
+            {
+                throw new ExperimentDefinitionException($"{path}:{number}: the line would not be written back unchanged; not carried over.");
+            }
+
+            stamped.Add(JsonSerializer.Serialize(line with { Hash = definition.Hash }, Json));
+        }
+
+        var fresh = path + ".new";
+        File.WriteAllLines(fresh, stamped);
+        File.Move(fresh, path, overwrite: true);
+        return stamped.Count;
+    }
+
+    /// <summary>
+    /// The checkpoint's lines (1-based numbers), each checked to be of the definition with <paramref name="hash"/>
+    /// (<paramref name="expected"/> names it in the error). A malformed last line is skipped when
+    /// <paramref name="lastMayBeCut"/> (a kill while writing it), else refused like any other.
+    /// </summary>
+    private static IEnumerable<(int Number, string Text, Line Line)> Lines(string path, string hash, string expected, bool lastMayBeCut)
+    {
         var lines = File.ReadAllLines(path);
-        var stamped = new List<string>(lines.Length);
         for (var i = 0; i < lines.Length; i++)
         {
             if (lines[i].Length == 0)
@@ -119,28 +116,22 @@ public sealed class RunCheckpoint : IDisposable
             {
                 line = JsonSerializer.Deserialize<Line>(lines[i], Json);
             }
+            catch (JsonException) when (lastMayBeCut && i == lines.Length - 1)
+            {
+                yield break; // cut short by a kill: the run is made again
+            }
             catch (JsonException e)
             {
-                throw new ExperimentDefinitionException($"{path}:{i + 1}: not a whole checkpoint line ({e.Message}); resume the run first, or remove the line.");
+                throw new ExperimentDefinitionException($"{path}:{i + 1}: not a checkpoint line ({e.Message}).");
             }
 
-            if (line is null || line.Hash != earlier.Hash)
+            if (line is null || line.Hash != hash)
             {
-                throw new ExperimentDefinitionException($"{path}:{i + 1}: the run is from definition {line?.Hash ?? "?"}, not {earlier.Path} ({earlier.Hash}).");
+                throw new ExperimentDefinitionException($"{path}:{i + 1}: the run is from definition {line?.Hash ?? "?"}, not {expected}.");
             }
 
-            if (JsonSerializer.Serialize(line, Json) != lines[i])
-            {
-                throw new ExperimentDefinitionException($"{path}:{i + 1}: the line would not be written back unchanged; not carried over.");
-            }
-
-            stamped.Add(JsonSerializer.Serialize(line with { Hash = definition.Hash }, Json));
+            yield return (i + 1, lines[i], line);
         }
-
-        var fresh = path + ".new";
-        File.WriteAllLines(fresh, stamped);
-        File.Move(fresh, path, overwrite: true);
-        return stamped.Count;
     }
 
     /// <summary>
