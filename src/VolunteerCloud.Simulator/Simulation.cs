@@ -333,9 +333,15 @@ public sealed class Simulation : IDisposable
 
     internal void SendMessage(int from, NodeId to, MessageType type, ReadOnlySpan<byte> datagram)
     {
-        CheckNode(to, nameof(to));
         var statistics = Statistics;
         statistics.CountSent(type, datagram.Length);
+        if ((uint)to.Value >= (uint)_nodeCount)
+        {
+            // An id no node has (read from a corrupt or hostile message, say): a real network has nowhere to deliver it.
+            statistics.MessagesToUnknownNodes++;
+            return;
+        }
+
         if (!Network.Route(from, to.Value, statistics, out var delay, out var duplicateDelay))
         {
             return;

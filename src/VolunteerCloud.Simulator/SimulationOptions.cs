@@ -67,6 +67,9 @@ public sealed class SimulationStatistics
     /// <summary>Messages that arrived at a node that was down.</summary>
     public long MessagesToDownNodes { get; internal set; }
 
+    /// <summary>Messages addressed to a node id the simulation does not have: dropped and counted, as the daemon counts a datagram for an unknown peer.</summary>
+    public long MessagesToUnknownNodes { get; internal set; }
+
     private readonly long[] _sentByType = new long[256];
     private readonly long[] _bytesByType = new long[256];
     private readonly Dictionary<ushort, (long Messages, long Bytes)> _otherTypes = [];

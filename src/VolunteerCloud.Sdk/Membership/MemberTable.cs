@@ -180,30 +180,17 @@ internal sealed class MemberTable
         return count;
     }
 
-    /// <summary>Writes the members in slots [<paramref name="first"/>, <paramref name="end"/>) as <see cref="Swim.SwimPushPull.WriteMember"/> does, without copying them out first.</summary>
+    /// <summary>
+    /// Writes the members in slots [<paramref name="first"/>, <paramref name="end"/>) without copying them out first,
+    /// each through <see cref="Swim.SwimPushPull.WriteMember"/>: the one member format, so this path cannot drift from it.
+    /// </summary>
     public void WriteMembers(ref Wire.WireWriter writer, int first, int end)
     {
         for (var slot = first; slot < end; slot++)
         {
-            ref readonly var entry = ref _entries[slot];
-            if (entry.State == Free)
+            if (_entries[slot].State != Free)
             {
-                continue;
-            }
-
-            writer.WriteNodeId(entry.Id);
-            writer.WriteByte(entry.State);
-            writer.WriteVarUInt32(entry.Incarnation);
-            if (_metadata is null)
-            {
-                // MemberMetadata.None: three zero varints.
-                writer.WriteByte(0);
-                writer.WriteByte(0);
-                writer.WriteByte(0);
-            }
-            else
-            {
-                _metadata[slot].Write(ref writer);
+                Swim.SwimPushPull.WriteMember(ref writer, MemberAt(slot));
             }
         }
     }

@@ -8,13 +8,16 @@ namespace VolunteerCloud.Sdk.Tests.Membership;
 internal sealed class MembershipCluster : IDisposable
 {
     private readonly IMembershipProtocolFactory _factory;
+    private readonly MemberMetadata _metadata;
     private readonly Dictionary<NodeId, IMembershipProtocol> _protocols = [];
     private readonly HashSet<NodeId> _live = [];
     private readonly Dictionary<NodeId, List<(TimeSpan From, TimeSpan To)>> _liveIntervals = [];
 
-    public MembershipCluster(IMembershipProtocolFactory factory, ulong seed, NetworkOptions? network = null)
+    /// <param name="metadata">What every member announces about itself (default: region 1, 2 cores, 4 GiB).</param>
+    public MembershipCluster(IMembershipProtocolFactory factory, ulong seed, NetworkOptions? network = null, MemberMetadata? metadata = null)
     {
         _factory = factory;
+        _metadata = metadata ?? new MemberMetadata(1, 2000, 4096);
         Simulation = new Simulation(new SimulationOptions
         {
             Seed = seed,
@@ -126,11 +129,14 @@ internal sealed class MembershipCluster : IDisposable
         return null;
     }
 
+    /// <summary>Messages of the protocol that nodes dropped as malformed, summed over every node's current life.</summary>
+    public long MalformedMessages => _protocols.Values.Sum(p => p.Counters.MalformedMessages);
+
     public void Dispose() => Simulation.Dispose();
 
     private MembershipNode CreateNode(NodeId id, NodeId[] seeds)
     {
-        var protocol = _factory.Create(new MembershipSetup(id, new MemberMetadata(1, 2000, 4096), seeds));
+        var protocol = _factory.Create(new MembershipSetup(id, _metadata, seeds));
         protocol.Changed += (_, change) => Changes.Add((Simulation.Now, id, change));
         _protocols[id] = protocol;
         return new MembershipNode(protocol);

@@ -25,7 +25,10 @@ public abstract class MembershipConformanceTests
     /// <summary>Whether node 0 may fail (not for a central registry).</summary>
     protected virtual bool FirstNodeMayFail => true;
 
-    private protected MembershipCluster Cluster(ulong seed = 1) => new(CreateFactory(), seed);
+    /// <summary>What every member announces about itself: metadata by default, none in the variants that check the protocol without it.</summary>
+    protected virtual MemberMetadata Metadata => new(1, 2000, 4096);
+
+    private protected MembershipCluster Cluster(ulong seed = 1) => new(CreateFactory(), seed, metadata: Metadata);
 
     /// <summary>
     /// Six nodes join; then each byte of <paramref name="script"/> (at most 12) adds a node, crashes one, makes one
@@ -68,6 +71,8 @@ public abstract class MembershipConformanceTests
     {
         cluster.RunFor(SettleTime);
         Assert.Null(cluster.Disagreement());
+        // The network here neither corrupts nor truncates: a malformed message is a writer and reader that disagree (#21).
+        Assert.Equal(0, cluster.MalformedMessages);
     }
 
     [Fact]
@@ -80,7 +85,7 @@ public abstract class MembershipConformanceTests
         Settle(cluster);
 
         Assert.All(cluster.Live, node => Assert.Equal(12, cluster[node].View.CountIn(MemberState.Alive)));
-        Assert.All(cluster.Live, node => Assert.Equal(new MemberMetadata(1, 2000, 4096), cluster[First].View.Single(m => m.Id == node).Metadata));
+        Assert.All(cluster.Live, node => Assert.Equal(Metadata, cluster[First].View.Single(m => m.Id == node).Metadata));
     }
 
     [Fact]
@@ -157,6 +162,7 @@ public abstract class MembershipConformanceTests
 
         var disagreement = cluster.Disagreement();
         Assert.True(disagreement is null, $"{GetType().Name}, seed {seed}, script [{string.Join(", ", script.Take(12))}]: {disagreement}");
+        Assert.True(cluster.MalformedMessages == 0, $"{GetType().Name}, seed {seed}: {cluster.MalformedMessages} malformed messages");
         // Only the opinions of live members count: a node that is itself leaving stops hearing from others.
         var wrongful = cluster.Changes.FirstOrDefault(c => c.Change.Current == MemberState.Dead && !c.Change.Removed
             && cluster.WasLiveAt(c.Observer, c.At) && cluster.WasContinuouslyLive(c.Change.Node, c.At));
@@ -208,6 +214,26 @@ public sealed class SwimConformanceTests : MembershipConformanceTests
         Assert.True(cluster.Live.Sum(n => cluster[n].Counters.StaleNotices) > 0);
         Assert.True(cluster[new NodeId(0)].Counters.Refutations > 0);
     }
+}
+
+/// <summary>Members that announce nothing about themselves, as in every <c>vcsim membership</c> study: their join and push-pull messages were malformed until #21.</summary>
+public sealed class SwimWithoutMetadataConformanceTests : MembershipConformanceTests
+{
+    protected override IMembershipProtocolFactory CreateFactory() => new SwimMembershipFactory(new SwimOptions());
+
+    protected override TimeSpan SettleTime => TimeSpan.FromSeconds(60);
+
+    protected override MemberMetadata Metadata => MemberMetadata.None;
+}
+
+/// <summary>Members that announce a gossip address and an API port, as real hosts do: the largest members the table holds.</summary>
+public sealed class SwimWithAddressesConformanceTests : MembershipConformanceTests
+{
+    protected override IMembershipProtocolFactory CreateFactory() => new SwimMembershipFactory(new SwimOptions());
+
+    protected override TimeSpan SettleTime => TimeSpan.FromSeconds(60);
+
+    protected override MemberMetadata Metadata => new(3, 4000, 8192) { Address = "volunteer-host.example.org:7946", ApiPort = 8080 };
 }
 
 public sealed class SwimWithoutLifeguardConformanceTests : MembershipConformanceTests

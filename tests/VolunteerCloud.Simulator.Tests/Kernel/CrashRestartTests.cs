@@ -36,6 +36,22 @@ public sealed class CrashRestartTests
     }
 
     [Fact]
+    public void A_message_for_a_node_that_does_not_exist_is_dropped_and_counted_not_a_crash()
+    {
+        // A node may send to any id it read from a message; a corrupt one used to end the whole run (#21).
+        using var simulation = new Simulation(Options());
+        var receiver = new ScriptedNode();
+        var to = simulation.AddNode(receiver);
+        simulation.AddNode(new ScriptedNode { Started = c => { ScriptedNode.SendNote(c, new NodeId(102), 1); ScriptedNode.SendNote(c, to, 2); } });
+
+        simulation.RunFor(TimeSpan.FromSeconds(1));
+
+        Assert.Equal(1, simulation.Statistics.MessagesToUnknownNodes);
+        Assert.Equal(2, simulation.Statistics.MessagesSent);
+        Assert.Equal(2, receiver.Log.Single(s => s.What == "message").Number);
+    }
+
+    [Fact]
     public void Messages_already_sent_by_a_node_that_crashes_still_arrive()
     {
         using var simulation = new Simulation(Options());

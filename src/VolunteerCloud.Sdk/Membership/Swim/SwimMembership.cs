@@ -818,16 +818,27 @@ internal sealed class SwimMembership : IMembershipProtocol
 
     private void SendState(NodeContext context, NodeId to, bool join, bool reply)
     {
-        // Chunks of up to MembersPerChunk members, written straight from the table.
-        int first = 0, inChunk = 0, chunk = 0;
+        // Chunks of up to MembersPerChunk members and MaxChunkBytes, written straight from the table: members with long
+        // addresses reach the byte limit first, and a chunk must fit one datagram.
+        int first = 0, inChunk = 0, bytes = 0, chunk = 0;
         for (var slot = 0; slot < _members.SlotCount; slot++)
         {
-            if (!_members.IsFree(slot) && ++inChunk == SwimPushPull.MembersPerChunk)
+            if (_members.IsFree(slot))
             {
-                context.Send(to, new SwimPushPull(join, reply, chunk++, default) { Table = _members, FirstSlot = first, EndSlot = slot + 1 });
-                first = slot + 1;
-                inChunk = 0;
+                continue;
             }
+
+            var length = SwimPushPull.EncodedLength(_members.MemberAt(slot));
+            if (inChunk == SwimPushPull.MembersPerChunk || bytes + length > SwimPushPull.MaxChunkBytes)
+            {
+                context.Send(to, new SwimPushPull(join, reply, chunk++, default) { Table = _members, FirstSlot = first, EndSlot = slot });
+                first = slot;
+                inChunk = 0;
+                bytes = 0;
+            }
+
+            inChunk++;
+            bytes += length;
         }
 
         if (inChunk > 0 || chunk == 0)
@@ -838,12 +849,21 @@ internal sealed class SwimMembership : IMembershipProtocol
 
     private void OnPushPull(NodeContext context, NodeId from, ReadOnlySpan<byte> body)
     {
-        // Read member by member instead of materialising the list: a 10 000-member state is 5 chunks a time.
-        var reader = new WireReader(body);
-        var (_, reply, chunk, count) = SwimPushPull.ReadHeader(ref reader);
+        // Read member by member instead of materialising the list: a 10 000-member state is 5 chunks a time. The whole
+        // chunk is checked before any of it is applied, so a malformed one changes nothing (it would otherwise insert
+        // the members read before the fault, some of them read from the middle of others).
+        var check = new WireReader(body);
+        var (_, reply, chunk, count) = SwimPushPull.ReadHeader(ref check);
+        var members = check;
         for (var i = 0; i < count; i++)
         {
-            var remote = SwimPushPull.ReadMember(ref reader);
+            SwimPushPull.ReadMember(ref check);
+        }
+
+        check.EnsureEnd();
+        for (var i = 0; i < count; i++)
+        {
+            var remote = SwimPushPull.ReadMember(ref members);
             if (remote.Incarnation == uint.MaxValue || IsAlreadyKnown(remote))
             {
                 continue;
@@ -863,7 +883,6 @@ internal sealed class SwimMembership : IMembershipProtocol
             }
         }
 
-        reader.EnsureEnd();
         if (!reply && chunk == 0)
         {
             SendState(context, from, join: false, reply: true);

@@ -212,8 +212,14 @@ public readonly record struct SwimPushPull(bool Join, bool Reply, int Chunk, Wir
     /// <inheritdoc />
     public static MessageType MessageType => new(6);
 
-    /// <summary>Members per chunk: at most 24 bytes each, so a chunk stays under 50 KB.</summary>
+    /// <summary>The most members one chunk may carry.</summary>
     public const int MembersPerChunk = 2048;
+
+    /// <summary>
+    /// The most member bytes a sender puts in one chunk (48 KiB), so a chunk fits a datagram whatever the members'
+    /// addresses (a member without one takes 8 to 28 bytes, so <see cref="MembersPerChunk"/> is usually reached first).
+    /// </summary>
+    public const int MaxChunkBytes = 48 * 1024;
 
     /// <summary>When set, the members are written straight from a member table (slots <see cref="FirstSlot"/> up to <see cref="EndSlot"/>) instead of <see cref="Members"/>.</summary>
     internal MemberTable? Table { get; init; }
@@ -270,6 +276,10 @@ public readonly record struct SwimPushPull(bool Join, bool Reply, int Chunk, Wir
         writer.WriteVarUInt32(member.Incarnation);
         member.Metadata.Write(ref writer);
     }
+
+    /// <summary>The bytes <see cref="WriteMember"/> writes for <paramref name="member"/>.</summary>
+    public static int EncodedLength(in Member member) =>
+        WireLength.NodeId(member.Id) + 1 + WireLength.VarUInt(member.Incarnation) + member.Metadata.EncodedLength;
 
     /// <summary>Reads one member written by <see cref="WriteMember"/>.</summary>
     public static Member ReadMember(ref WireReader reader)
