@@ -1,8 +1,8 @@
 namespace VolunteerCloud.Simulator.Churn;
 
 /// <summary>
-/// Availability models fitted to real traces, times in hours. Each names its source; REFERENCES.md in the
-/// project brief holds the table they come from.
+/// Availability models fitted to real traces, times in hours. Each names its source; docs/references.md
+/// lists them all with their papers.
 /// </summary>
 public static class ChurnPresets
 {

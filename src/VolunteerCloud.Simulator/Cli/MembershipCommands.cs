@@ -14,7 +14,7 @@ internal static class MembershipCommands
 
     public static Command Create()
     {
-        var membership = new Command("membership", "Membership validation: SWIM/Lifeguard measured against the published numbers (REFERENCES.md).");
+        var membership = new Command("membership", "Membership validation: SWIM/Lifeguard measured against the published numbers (docs/references.md).");
         membership.Subcommands.Add(Detection());
         membership.Subcommands.Add(FalsePositivesCommand());
         membership.Subcommands.Add(LoadCommand());

@@ -60,7 +60,7 @@ internal static class PlacementCommands
         }
 
         output.WriteLine();
-        output.WriteLine("One choice: max ≈ ln n / ln ln n; d choices: ln ln n / ln d + O(1) (REFERENCES.md). Each ball is a replica");
+        output.WriteLine("One choice: max ≈ ln n / ln ln n; d choices: ln ln n / ln d + O(1) (docs/references.md). Each ball is a replica");
         output.WriteLine("request through the strategy and the cluster state, exactly as the control plane places replicas.");
     }
 

@@ -8,7 +8,7 @@ using VolunteerCloud.Simulator.Network;
 namespace VolunteerCloud.Simulator.Experiments;
 
 /// <summary>
-/// Reproduces the published properties of SWIM and memberlist (REFERENCES.md) in the simulator: detection
+/// Reproduces the published properties of SWIM and memberlist (docs/references.md) in the simulator: detection
 /// time, false positives, load, dissemination time. Every study is a pure function of its parameters and seed.
 /// </summary>
 public static class MembershipValidation

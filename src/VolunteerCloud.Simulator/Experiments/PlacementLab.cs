@@ -4,7 +4,7 @@ using VolunteerCloud.Randomness;
 
 namespace VolunteerCloud.Simulator.Experiments;
 
-/// <summary>Placement studies: balls into bins and rendezvous balance, against the published numbers (REFERENCES.md).</summary>
+/// <summary>Placement studies: balls into bins and rendezvous balance, against the published numbers (docs/references.md).</summary>
 public static class PlacementLab
 {
     private static readonly ResourceAmount Ball = new(1e-6, 1);

@@ -5,7 +5,7 @@ using VolunteerCloud.Membership.Swim;
 
 namespace VolunteerCloud.Sdk.Tests.Membership;
 
-/// <summary>memberlist's formulas, checked against the values REFERENCES.md quotes and memberlist's own tests.</summary>
+/// <summary>memberlist's formulas, checked against the values docs/references.md quotes and memberlist's own tests.</summary>
 public sealed class SwimMathTests
 {
     [Theory]

@@ -35,7 +35,7 @@ public sealed class PlacementStrategyTests
     [Fact]
     public void Balls_into_bins_max_load_falls_with_more_choices_as_published()
     {
-        // n = 10^4 balls into 10^4 bins (REFERENCES.md): max ≈ 6–7 with one choice, 3 with two.
+        // n = 10^4 balls into 10^4 bins (docs/references.md): max ≈ 6–7 with one choice, 3 with two.
         var one = Fill(new RandomPlacement(), Uniform(10_000), 10_000, 1).Max();
         var two = Fill(new PowerOfChoicesPlacement(2), Uniform(10_000), 10_000, 1).Max();
         var three = Fill(new PowerOfChoicesPlacement(3), Uniform(10_000), 10_000, 1).Max();
