@@ -41,9 +41,9 @@ public static class DesiredStateSnapshot
         var length = Magic.Length + 1 + WireLength.VarUInt((uint)list.Count) + sizeof(ulong);
         foreach (var entry in list)
         {
-            if (!ControlPlaneNode.IsKeptKey(entry.Key))
+            if (!DesiredState.IsKeptKey(entry.Key))
             {
-                throw new ArgumentException($"'{entry.Key}' is not an app's entry; a desired-state snapshot holds only keys starting with '{ControlPlaneNode.AppPrefix}' and the cluster's id ('{ControlPlaneNode.ClusterKey}').", nameof(entries));
+                throw new ArgumentException($"'{entry.Key}' is not an app's entry; a desired-state snapshot holds only keys starting with '{DesiredState.AppPrefix}' and the cluster's id ('{DesiredState.ClusterKey}').", nameof(entries));
             }
 
             length += entry.EncodedLength;
@@ -102,7 +102,7 @@ public static class DesiredStateSnapshot
         for (var i = 0; i < count; i++)
         {
             entries[i] = StateEntry.Read(ref reader);
-            if (!(format == 1 ? ControlPlaneNode.IsDesiredKey(entries[i].Key) : ControlPlaneNode.IsKeptKey(entries[i].Key)))
+            if (!(format == 1 ? DesiredState.IsAppKey(entries[i].Key) : DesiredState.IsKeptKey(entries[i].Key)))
             {
                 throw new WireFormatException($"Entry {i.ToString(CultureInfo.InvariantCulture)} ('{entries[i].Key}') is not one a format {format.ToString(CultureInfo.InvariantCulture)} snapshot holds.");
             }

@@ -3,55 +3,6 @@ using VolunteerCloud.Wire;
 
 namespace VolunteerCloud.ControlPlane;
 
-/// <summary>Options of <see cref="ReplicatedState"/>. Defaults follow memberlist's LAN configuration where one exists.</summary>
-public sealed class ReplicatedStateOptions
-{
-    /// <summary>How often pending updates are pushed to random peers (the timer runs only while there are some). Default 1 s.</summary>
-    public TimeSpan GossipInterval { get; set; } = TimeSpan.FromSeconds(1);
-
-    /// <summary>Peers each push goes to. Default 3 (memberlist's GossipNodes).</summary>
-    public int GossipFanout { get; set; } = 3;
-
-    /// <summary>An update is sent multiplier × ⌈log10(n + 1)⌉ times by each node, in all (as memberlist's transmit-limited queue: a round to three peers uses three). Default 4 (memberlist's RetransmitMult).</summary>
-    public int RetransmitMultiplier { get; set; } = 4;
-
-    /// <summary>How often this node runs anti-entropy with one random peer. Default 10 s (memberlist's push-pull is 30 s; desired state is small).</summary>
-    public TimeSpan AntiEntropyInterval { get; set; } = TimeSpan.FromSeconds(10);
-
-    /// <summary>Bytes of entries per gossip push, to fit one UDP datagram. Default 1 400 (memberlist's UDPBufferSize).</summary>
-    public int GossipBudgetBytes { get; set; } = 1_400;
-
-    /// <summary>Bytes per anti-entropy message (summaries and entries are split to fit). Default 60 000.</summary>
-    public int SyncBudgetBytes { get; set; } = 60_000;
-
-    /// <summary>
-    /// Until the node has synced, run anti-entropy every <see cref="GossipInterval"/> and start it with a
-    /// <see cref="StateDigestQuery"/>, which the peer answers even when the two states are equal, so
-    /// <see cref="ReplicatedState.Synced"/> turns true within about a second of joining rather than whenever a peer's
-    /// digest happens to arrive. Default false (the simulator's experiments measure the protocol
-    /// without it); the volunteer daemon turns it on, since it answers "no such app" only once synced.
-    /// </summary>
-    public bool ConfirmUntilSynced { get; set; }
-
-    /// <summary>Timer kinds used: this one (gossip) and the next (anti-entropy). Default 200.</summary>
-    public int TimerKind { get; set; } = 200;
-
-    /// <summary>Checks the options.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
-    public void Validate()
-    {
-        if (GossipInterval <= TimeSpan.Zero || AntiEntropyInterval <= TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(nameof(GossipInterval), "GossipInterval and AntiEntropyInterval must be positive.");
-        }
-
-        if (GossipFanout < 1 || RetransmitMultiplier < 1 || GossipBudgetBytes < 256 || SyncBudgetBytes < GossipBudgetBytes || SyncBudgetBytes > WireFormat.MaxDatagramBytes - 64)
-        {
-            throw new ArgumentOutOfRangeException(nameof(GossipFanout), "GossipFanout and RetransmitMultiplier must be at least 1, GossipBudgetBytes at least 256 and at most SyncBudgetBytes, which must fit a datagram.");
-        }
-    }
-}
-
 /// <summary>
 /// A key → value map replicated on every node, last writer wins by (version, writer), spread by infection-style
 /// gossip (each update sent λ·⌈log10(n + 1)⌉ times to random peers, as memberlist's transmit-limited queue) and
@@ -92,8 +43,11 @@ public sealed class ReplicatedState
     /// <summary>The node.</summary>
     public NodeId Self { get; }
 
-    /// <summary>Raised for every entry added or replaced, by a local write or a merge.</summary>
-    public event Action<StateEntry>? Changed;
+    /// <summary>
+    /// Raised for every entry added or replaced, by a local write or a merge, with the context of the input it happens
+    /// in (null for a write or merge made outside any input, as a test may).
+    /// </summary>
+    public event Action<NodeContext?, StateEntry>? Changed;
 
     /// <summary>Entries held, tombstones included.</summary>
     public int Count => _entries.Count;
@@ -142,7 +96,7 @@ public sealed class ReplicatedState
             throw new ArgumentOutOfRangeException(nameof(value), value.Length, $"A value may have at most {StateEntry.MaxValueBytes} bytes.");
         }
 
-        var entry = Put(new StateEntry(key, NextVersion(key, minimumVersion), Self, false, value.ToArray()));
+        var entry = Put(new StateEntry(key, NextVersion(key, minimumVersion), Self, false, value.ToArray()), context);
         ArmGossip(context);
         return entry;
     }
@@ -151,7 +105,7 @@ public sealed class ReplicatedState
     public StateEntry Delete(string key, long minimumVersion = 0, NodeContext? context = null)
     {
         ArgumentNullException.ThrowIfNull(key);
-        var entry = Put(new StateEntry(key, NextVersion(key, minimumVersion), Self, true, ReadOnlyMemory<byte>.Empty));
+        var entry = Put(new StateEntry(key, NextVersion(key, minimumVersion), Self, true, ReadOnlyMemory<byte>.Empty), context);
         ArmGossip(context);
         return entry;
     }
@@ -161,7 +115,7 @@ public sealed class ReplicatedState
     {
         if (context is not null && !_gossipArmed && _rumors.Count > 0)
         {
-            context.SetTimer(_options.GossipInterval, new TimerTag(_options.TimerKind));
+            context.SetTimer(_options.GossipInterval, new TimerTag(TimerKinds.StateGossip));
             _gossipArmed = true;
         }
     }
@@ -170,15 +124,16 @@ public sealed class ReplicatedState
     /// <param name="entry">The entry.</param>
     /// <param name="spread">Push it on to others (an update heard by gossip); false for entries learned by anti-entropy, which
     /// repairs one node and must not start a storm of pushes when a restarted node relearns the whole state.</param>
+    /// <param name="context">The node's context when called during one of its inputs (handed to <see cref="Changed"/>).</param>
     /// <returns>Whether it was applied.</returns>
-    public bool Merge(in StateEntry entry, bool spread = true)
+    public bool Merge(in StateEntry entry, bool spread = true, NodeContext? context = null)
     {
         if (_entries.TryGetValue(entry.Key, out var current) && !entry.Supersedes(current))
         {
             return false;
         }
 
-        Put(entry, spread);
+        Put(entry, context, spread);
         return true;
     }
 
@@ -187,14 +142,14 @@ public sealed class ReplicatedState
     {
         ArgumentNullException.ThrowIfNull(context);
         ArmGossip(context);
-        context.SetTimer(context.Random.NextTimeSpan(ExchangeInterval), new TimerTag(_options.TimerKind + 1));
+        context.SetTimer(context.Random.NextTimeSpan(ExchangeInterval), new TimerTag(TimerKinds.StateAntiEntropy));
     }
 
     /// <summary>Handles the state's timers.</summary>
     public bool TryHandleTimer(NodeContext context, TimerTag tag)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (tag.Kind == _options.TimerKind)
+        if (tag.Kind == TimerKinds.StateGossip)
         {
             _gossipArmed = false;
             GossipRound(context);
@@ -202,7 +157,7 @@ public sealed class ReplicatedState
             return true;
         }
 
-        if (tag.Kind == _options.TimerKind + 1)
+        if (tag.Kind == TimerKinds.StateAntiEntropy)
         {
             if (_randomPeer(context.Random) is { } peer)
             {
@@ -242,7 +197,7 @@ public sealed class ReplicatedState
                     Synced |= body.Sync;
                     foreach (var entry in body.Entries.Items.Span)
                     {
-                        Merge(entry, spread: !body.Sync);
+                        Merge(entry, spread: !body.Sync, context);
                     }
 
                     break;
@@ -517,7 +472,7 @@ public sealed class ReplicatedState
         }
     }
 
-    private StateEntry Put(StateEntry entry, bool spread = true)
+    private StateEntry Put(StateEntry entry, NodeContext? context, bool spread = true)
     {
         var keyHash = Placement.Rendezvous.Key(entry.Key);
         var bucket = StateBuckets.BucketOf(keyHash);
@@ -547,7 +502,7 @@ public sealed class ReplicatedState
             _rumors[entry.Key] = limit; // an update to a key still being pushed keeps its place and gets its pushes back
         }
 
-        Changed?.Invoke(entry);
+        Changed?.Invoke(context, entry);
         return entry;
     }
 

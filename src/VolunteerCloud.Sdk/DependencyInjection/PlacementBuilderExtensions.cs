@@ -1,3 +1,4 @@
+using VolunteerCloud.Availability;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using VolunteerCloud.Placement;
@@ -55,8 +56,10 @@ public static class PlacementBuilderExtensions
     public static IVolunteerCloudBuilder UseAvailabilityAwarePlacement(
         this IVolunteerCloudBuilder builder, double populationShape = 0.393, double populationScaleHours = 2.964, int minimumHistory = 5)
     {
-        _ = new AvailabilityAwarePlacement(populationShape, populationScaleHours, minimumHistory); // validates now, not at first use
-        return builder.UsePlacement(() => new AvailabilityAwarePlacement(populationShape, populationScaleHours, minimumHistory));
+        ArgumentNullException.ThrowIfNull(builder);
+        var estimator = new ResidualUptimeEstimator(populationShape, populationScaleHours, minimumHistory); // validates now, not at first use
+        builder.Services.Replace(ServiceDescriptor.Singleton(estimator)); // the churn handlers predict with the same model
+        return builder.UsePlacement(() => new AvailabilityAwarePlacement(estimator));
     }
 
     /// <summary>Your own strategy: <paramref name="create"/> makes one instance per node.</summary>

@@ -1,3 +1,4 @@
+using VolunteerCloud.Availability;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using VolunteerCloud;
@@ -26,6 +27,7 @@ public static class VolunteerCloudServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SwimOptions>, SelfValidatingOptionsValidator<SwimOptions>>());
         services.TryAddSingleton<IMembershipProtocolFactory>(sp => new SwimMembershipFactory(sp.GetRequiredService<IOptions<SwimOptions>>().Value));
         services.TryAddSingleton<IPlacementStrategyFactory>(new PlacementStrategyFactory(() => new PowerOfChoicesPlacement(2)));
+        services.TryAddSingleton(new ResidualUptimeEstimator());
         return services;
     }
 }

@@ -21,8 +21,11 @@ public interface IMembershipProtocol
     /// <summary>What the protocol has done on this node (probes, suspicions, refutations, ...).</summary>
     MembershipCounters Counters { get; }
 
-    /// <summary>Raised, synchronously and in order, for every change to the view.</summary>
-    event EventHandler<MembershipChange>? Changed;
+    /// <summary>
+    /// Raised, synchronously and in order, for every change to the view, during the input that made it and with that
+    /// input's context: a listener acts then (sets a timer, sends), never keeps the context.
+    /// </summary>
+    event MembershipChangedHandler? Changed;
 
     /// <summary>Starts the protocol: announces this node and joins the cluster through its seeds.</summary>
     void Start(NodeContext context);
@@ -48,6 +51,11 @@ public interface IMembershipProtocol
     {
     }
 }
+
+/// <summary>Handles one change of a node's view (<see cref="IMembershipProtocol.Changed"/>).</summary>
+/// <param name="context">The context of the input during which the view changed; valid only during the call.</param>
+/// <param name="change">The change.</param>
+public delegate void MembershipChangedHandler(NodeContext context, MembershipChange change);
 
 /// <summary>What a membership protocol instance is created with.</summary>
 /// <param name="Self">The node it runs on.</param>

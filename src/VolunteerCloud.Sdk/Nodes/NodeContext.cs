@@ -27,6 +27,15 @@ public abstract class NodeContext
     public abstract TimeProvider TimeProvider { get; }
 
     /// <summary>
+    /// The node's monotonic time: how long since its clock's origin (virtual time since the simulation began; an
+    /// arbitrary instant of the host's clock). For deadlines and durations, never a date.
+    /// </summary>
+    public TimeSpan Now => TimeProvider.GetElapsedTime(0);
+
+    /// <summary>Ticks of <see cref="Now"/> since <paramref name="origin"/>, an earlier reading of it (e.g. when a protocol started).</summary>
+    public long TicksSince(TimeSpan origin) => (Now - origin).Ticks;
+
+    /// <summary>
     /// The node's own seeded random stream, independent of every other node's stream. The only source of
     /// randomness a node may use.
     /// </summary>

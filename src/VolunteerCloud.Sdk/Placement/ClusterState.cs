@@ -1,4 +1,5 @@
 using VolunteerCloud.Containers;
+using VolunteerCloud.Availability;
 
 namespace VolunteerCloud.Placement;
 

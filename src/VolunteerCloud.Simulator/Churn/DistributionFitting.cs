@@ -49,10 +49,10 @@ public static class DistributionFitting
         return DurationDistribution.LogNormal(mu, Math.Sqrt(variance));
     }
 
-    /// <summary>Weibull MLE, as the Sdk's availability-aware placement fits hosts (<see cref="Placement.Survival.FitWeibull"/>).</summary>
+    /// <summary>Weibull MLE, as the Sdk's availability-aware placement fits hosts (<see cref="Availability.Survival.FitWeibull"/>).</summary>
     public static DurationDistribution Weibull(IReadOnlyList<double> samples)
     {
-        var (shape, scale) = Placement.Survival.FitWeibull(Checked(samples));
+        var (shape, scale) = Availability.Survival.FitWeibull(Checked(samples));
         return DurationDistribution.Weibull(shape, scale);
     }
 

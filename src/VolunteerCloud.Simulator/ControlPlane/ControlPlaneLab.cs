@@ -1,3 +1,4 @@
+using VolunteerCloud.Availability;
 using System.Globalization;
 using VolunteerCloud.Apps;
 using VolunteerCloud.Containers;
@@ -42,6 +43,9 @@ public sealed record ControlPlaneScenario
 
     /// <summary>Makes each node's churn handler. Default reactive.</summary>
     public Func<IChurnHandler> ChurnHandler { get; init; } = () => new ReactiveChurnHandler();
+
+    /// <summary>How stewards predict a host's residual uptime (the proactive handler's migrations). Default SETI@home's population model.</summary>
+    public ResidualUptimeEstimator Survival { get; init; } = new();
 
     /// <summary>The Deis-like baseline: one fixed controller (node 0, which never churns on its own) stewards every app.</summary>
     public bool PinnedController { get; init; }
@@ -161,7 +165,7 @@ public static class ControlPlaneLab
                 Count(previous);
             }
 
-            return current[id.Value] = new ControlPlaneNode(id, hub.Create(id), scenario.Placement(), scenario.ChurnHandler(), options);
+            return current[id.Value] = new ControlPlaneNode(id, hub.Create(id), scenario.Placement(), scenario.ChurnHandler(), options, scenario.Survival);
         }
 
         for (var i = 0; i < scenario.Hosts; i++)

@@ -83,7 +83,7 @@ public sealed class OracleMembershipHub
         {
             if (_simulation.IsUp(id) && _simulation.GetNode(id) is not null)
             {
-                _simulation.ScheduleOnNode(TimeSpan.Zero, id, _ => protocol.Raise(change));
+                _simulation.ScheduleOnNode(TimeSpan.Zero, id, context => protocol.Raise(context, change));
             }
         }
     }
@@ -98,7 +98,7 @@ public sealed class OracleMembershipHub
 
         public MembershipCounters Counters { get; } = new();
 
-        public event EventHandler<MembershipChange>? Changed;
+        public event MembershipChangedHandler? Changed;
 
         public void Start(NodeContext context)
         {
@@ -112,11 +112,11 @@ public sealed class OracleMembershipHub
         {
         }
 
-        public void Raise(MembershipChange change)
+        public void Raise(NodeContext context, MembershipChange change)
         {
             if (hub._protocols.TryGetValue(Self, out var current) && ReferenceEquals(current, this))
             {
-                Changed?.Invoke(this, change);
+                Changed?.Invoke(context, change);
             }
         }
     }

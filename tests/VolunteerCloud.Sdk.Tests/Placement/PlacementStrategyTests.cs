@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using VolunteerCloud.Containers;
+using VolunteerCloud.Availability;
 using VolunteerCloud.Placement;
 using VolunteerCloud.Randomness;
 

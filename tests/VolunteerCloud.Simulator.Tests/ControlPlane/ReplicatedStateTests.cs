@@ -246,7 +246,7 @@ public sealed class ReplicatedStateTests
         Assert.False(restarted.State.Synced, "an update heard by gossip says nothing of the rest of the state");
         Assert.False(full.State.Synced);
 
-        var antiEntropy = new TimerTag(options.TimerKind + 1);
+        var antiEntropy = new TimerTag(TimerKinds.StateAntiEntropy);
         simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(0), c => full.State.TryHandleTimer(c, antiEntropy)); // digests differ: repaired
         simulation.RunFor(TimeSpan.FromSeconds(1));
         Assert.True(restarted.State.TryGet("app/old", out _));
@@ -276,7 +276,7 @@ public sealed class ReplicatedStateTests
                 x.State.Merge(new StateEntry("app/web", 1, new NodeId(0), false, new byte[] { 1 }), spread: false);
             }
 
-            var antiEntropy = new TimerTag(options.TimerKind + 1);
+            var antiEntropy = new TimerTag(TimerKinds.StateAntiEntropy);
             simulation.ScheduleOnNode(TimeSpan.Zero, new NodeId(1), c => asker.State.TryHandleTimer(c, antiEntropy));
             simulation.RunFor(TimeSpan.FromSeconds(1));
             Assert.True(peer.State.Synced);

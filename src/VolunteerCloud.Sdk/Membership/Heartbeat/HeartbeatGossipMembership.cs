@@ -2,102 +2,6 @@ using VolunteerCloud.Wire;
 
 namespace VolunteerCloud.Membership.Heartbeat;
 
-/// <summary>Settings of heartbeat-gossip membership (van Renesse, Minsky, Hayden 1998; phi accrual after Hayashibara et al. 2004).</summary>
-public sealed class HeartbeatGossipOptions : ISelfValidatingOptions
-{
-    /// <summary>Time between gossip rounds; each round increments this node's heartbeat. Default: 1 s.</summary>
-    public TimeSpan GossipInterval { get; set; } = TimeSpan.FromSeconds(1);
-
-    /// <summary>Random members sent the heartbeat table each round. Default: 3.</summary>
-    public int GossipNodes { get; set; } = 3;
-
-    /// <summary>A member whose heartbeat has not grown for this long is declared dead (when phi accrual is off). Default: 10 s.</summary>
-    public TimeSpan FailTimeout { get; set; } = TimeSpan.FromSeconds(10);
-
-    /// <summary>How long dead and departed members are remembered (and gossiped) before they are forgotten. Default: 30 s.</summary>
-    public TimeSpan ForgetAfter { get; set; } = TimeSpan.FromSeconds(30);
-
-    /// <summary>Decide failure by phi accrual on the intervals between heartbeat increases instead of a fixed timeout. Default: off.</summary>
-    public bool PhiAccrual { get; set; }
-
-    /// <summary>Phi at which a member is declared dead (Akka's default). Default: 8.0.</summary>
-    public double PhiThreshold { get; set; } = 8.0;
-
-    /// <summary>The smallest standard deviation assumed for heartbeat intervals (Akka's default). Default: 100 ms.</summary>
-    public TimeSpan PhiMinStandardDeviation { get; set; } = TimeSpan.FromMilliseconds(100);
-
-    /// <summary>A pause added to the expected interval before phi grows (Akka's acceptable-heartbeat-pause). Default: 3 s.</summary>
-    public TimeSpan PhiAcceptablePause { get; set; } = TimeSpan.FromSeconds(3);
-
-    /// <summary>The datagram size a heartbeat table is cut to; larger tables are sent in rotating slices. Default: 1400 bytes.</summary>
-    public int UdpBufferSize { get; set; } = 1400;
-
-    /// <inheritdoc />
-    public IEnumerable<string> Validate() =>
-        OptionsGuard.Positive(GossipInterval, nameof(GossipInterval))
-            .Concat(OptionsGuard.AtLeast(GossipNodes, 1, nameof(GossipNodes)))
-            .Concat(OptionsGuard.Positive(FailTimeout, nameof(FailTimeout)))
-            .Concat(OptionsGuard.Positive(ForgetAfter, nameof(ForgetAfter)))
-            .Concat(PhiThreshold > 0 && double.IsFinite(PhiThreshold) ? [] : [$"{nameof(PhiThreshold)} must be a positive number (got {PhiThreshold})."])
-            .Concat(OptionsGuard.Positive(PhiMinStandardDeviation, nameof(PhiMinStandardDeviation)))
-            .Concat(PhiAcceptablePause >= TimeSpan.Zero ? [] : [$"{nameof(PhiAcceptablePause)} must not be negative."])
-            .Concat(UdpBufferSize is >= 128 and <= WireFormat.MaxDatagramBytes ? [] : [$"{nameof(UdpBufferSize)} must lie in 128..{WireFormat.MaxDatagramBytes} (got {UdpBufferSize})."]);
-
-    /// <summary>A copy for one node.</summary>
-    public HeartbeatGossipOptions Clone() => (HeartbeatGossipOptions)MemberwiseClone();
-}
-
-/// <summary>One row of a heartbeat table.</summary>
-/// <param name="Node">The member.</param>
-/// <param name="Generation">When the member last started, in Unix milliseconds: a restart outranks any heartbeat of the previous life.</param>
-/// <param name="Heartbeat">The member's counter within this generation.</param>
-/// <param name="Leaving">The member announced a graceful leave.</param>
-/// <param name="Metadata">The member's metadata.</param>
-public readonly record struct HeartbeatEntry(NodeId Node, ulong Generation, ulong Heartbeat, bool Leaving, MemberMetadata Metadata)
-{
-    /// <summary>Encoded size in bytes.</summary>
-    public int EncodedLength => WireLength.NodeId(Node) + WireLength.VarUInt(Generation) + WireLength.VarUInt(Heartbeat) + 1 + Metadata.EncodedLength;
-
-    /// <summary>Whether this entry is newer than (<paramref name="generation"/>, <paramref name="heartbeat"/>).</summary>
-    public bool IsNewerThan(ulong generation, ulong heartbeat) =>
-        Generation > generation || (Generation == generation && Heartbeat > heartbeat);
-}
-
-/// <summary>A slice of the sender's heartbeat table. Type 16.</summary>
-/// <param name="Entries">The rows.</param>
-public readonly record struct HeartbeatDigest(WireList<HeartbeatEntry> Entries) : IWireMessage<HeartbeatDigest>
-{
-    /// <inheritdoc />
-    public static MessageType MessageType => new(16);
-
-    /// <inheritdoc />
-    public void Write(ref WireWriter writer)
-    {
-        writer.WriteVarUInt32((uint)Entries.Count);
-        foreach (var entry in Entries.Items.Span)
-        {
-            writer.WriteNodeId(entry.Node);
-            writer.WriteVarUInt64(entry.Generation);
-            writer.WriteVarUInt64(entry.Heartbeat);
-            writer.WriteBoolean(entry.Leaving);
-            entry.Metadata.Write(ref writer);
-        }
-    }
-
-    /// <inheritdoc />
-    public static HeartbeatDigest Read(ref WireReader reader)
-    {
-        var count = reader.ReadCount(4096, minimumElementBytes: 7);
-        var entries = new HeartbeatEntry[count];
-        for (var i = 0; i < count; i++)
-        {
-            entries[i] = new HeartbeatEntry(reader.ReadNodeId(), reader.ReadVarUInt64(), reader.ReadVarUInt64(), reader.ReadBoolean(), MemberMetadata.Read(ref reader));
-        }
-
-        return new HeartbeatDigest(entries);
-    }
-}
-
 /// <summary>
 /// Gossip-style failure detection: every node increments a heartbeat counter each round and sends its table
 /// of counters to a few random members; tables merge by taking the newest (generation, heartbeat) per member;
@@ -106,7 +10,6 @@ public readonly record struct HeartbeatDigest(WireList<HeartbeatEntry> Entries) 
 /// </summary>
 internal sealed class HeartbeatGossipMembership : IMembershipProtocol
 {
-    private const int GossipTickKind = 110;
     private const int EnvelopeAndCountBytes = 4;
 
     private readonly HeartbeatGossipOptions _options;
@@ -124,7 +27,7 @@ internal sealed class HeartbeatGossipMembership : IMembershipProtocol
     private ulong _generation;
     private ulong _heartbeat;
     private int _rotation;
-    private long _startTimestamp;
+    private TimeSpan _started; // the protocol's times are ticks since it started
     private long _version;
     private MembershipView? _view;
 
@@ -142,22 +45,22 @@ internal sealed class HeartbeatGossipMembership : IMembershipProtocol
 
     public MembershipView View => _view is { } view && view.Version == _version ? view : _view = BuildView();
 
-    public event EventHandler<MembershipChange>? Changed;
+    public event MembershipChangedHandler? Changed;
 
     public void Start(NodeContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        _startTimestamp = context.TimeProvider.GetTimestamp();
+        _started = context.Now;
         // Milliseconds: a node that crashes and restarts within a second must still outrank its previous life.
         _generation = (ulong)Math.Max(1, context.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds());
-        SetRow(Self, new Row { Generation = _generation, State = MemberState.Alive, Metadata = _setup.Metadata }, previous: null);
+        SetRow(context, Self, new Row { Generation = _generation, State = MemberState.Alive, Metadata = _setup.Metadata }, previous: null);
         foreach (var member in _setup.InitialMembers)
         {
             if (member.Id != Self && !_rows.ContainsKey(member.Id))
             {
-                var row = new Row { Generation = member.Incarnation * 1000UL, State = member.State, Metadata = member.Metadata, HeardAt = Now(context), ChangedAt = Now(context) };
+                var row = new Row { Generation = member.Incarnation * 1000UL, State = member.State, Metadata = member.Metadata, HeardAt = context.TicksSince(_started), ChangedAt = context.TicksSince(_started) };
                 Bootstrap(ref row);
-                SetRow(member.Id, row, previous: null);
+                SetRow(context, member.Id, row, previous: null);
             }
         }
 
@@ -170,7 +73,7 @@ internal sealed class HeartbeatGossipMembership : IMembershipProtocol
             }
         }
 
-        context.SetTimer(context.Random.NextTimeSpan(_options.GossipInterval), new TimerTag(GossipTickKind));
+        context.SetTimer(context.Random.NextTimeSpan(_options.GossipInterval), new TimerTag(TimerKinds.HeartbeatGossipTick));
 
         // Join: send the seeds this node's heartbeat now; a node that hears from a stranger answers with its
         // own table, so the newcomer learns the cluster in one round trip.
@@ -200,7 +103,7 @@ internal sealed class HeartbeatGossipMembership : IMembershipProtocol
         var row = _rows[Self];
         var previous = row.State;
         row.State = MemberState.Left;
-        SetRow(Self, row, previous);
+        SetRow(context, Self, row, previous);
         Gossip(context);
     }
 
@@ -226,11 +129,11 @@ internal sealed class HeartbeatGossipMembership : IMembershipProtocol
         // A digest from a node in a life this node did not hold alive (a newcomer, a restart — even before its
         // previous life was found dead — or a return from a leave): answer with the table, so that it learns
         // the cluster even if its seed dies right after.
-        var now = Now(context);
+        var now = context.TicksSince(_started);
         var before = _rows.TryGetValue(from, out var row) && row.State == MemberState.Alive ? row.Generation : (ulong?)null;
         foreach (var entry in digest.Entries.Items.Span)
         {
-            Merge(entry, now);
+            Merge(context, entry, now);
         }
 
         if (_rows.TryGetValue(from, out var after) && after.State == MemberState.Alive && before != after.Generation)
@@ -244,18 +147,18 @@ internal sealed class HeartbeatGossipMembership : IMembershipProtocol
     public bool TryHandleTimer(NodeContext context, TimerTag tag)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (tag.Kind != GossipTickKind)
+        if (tag.Kind != TimerKinds.HeartbeatGossipTick)
         {
             return false;
         }
 
-        context.SetTimer(_options.GossipInterval, new TimerTag(GossipTickKind));
-        DetectFailures(Now(context));
+        context.SetTimer(_options.GossipInterval, new TimerTag(TimerKinds.HeartbeatGossipTick));
+        DetectFailures(context, context.TicksSince(_started));
         Gossip(context);
         return true;
     }
 
-    private void Merge(in HeartbeatEntry entry, long now)
+    private void Merge(NodeContext context, in HeartbeatEntry entry, long now)
     {
         if (entry.Node == Self)
         {
@@ -281,7 +184,7 @@ internal sealed class HeartbeatGossipMembership : IMembershipProtocol
 
             var fresh = new Row { Generation = entry.Generation, Heartbeat = entry.Heartbeat, State = MemberState.Alive, Metadata = entry.Metadata, HeardAt = now };
             Bootstrap(ref fresh);
-            SetRow(entry.Node, fresh, previous: null);
+            SetRow(context, entry.Node, fresh, previous: null);
             return;
         }
 
@@ -316,10 +219,10 @@ internal sealed class HeartbeatGossipMembership : IMembershipProtocol
             row.ChangedAt = now;
         }
 
-        SetRow(entry.Node, row, previous);
+        SetRow(context, entry.Node, row, previous);
     }
 
-    private void DetectFailures(long now)
+    private void DetectFailures(NodeContext context, long now)
     {
         if (_tombstones.Count > 0)
         {
@@ -346,7 +249,7 @@ internal sealed class HeartbeatGossipMembership : IMembershipProtocol
                 Counters.DeathsDeclared++;
                 row.State = MemberState.Dead;
                 row.ChangedAt = now;
-                SetRow(id, row, MemberState.Alive);
+                SetRow(context, id, row, MemberState.Alive);
             }
             else if (row.State is MemberState.Dead or MemberState.Left && now - row.ChangedAt > _options.ForgetAfter.Ticks)
             {
@@ -363,7 +266,7 @@ internal sealed class HeartbeatGossipMembership : IMembershipProtocol
                 _order.Remove(id);
                 _ordered.Remove(id);
                 _version++;
-                Changed?.Invoke(this, new MembershipChange(id, row.State, row.State, IncarnationOf(row), _version, Removed: true));
+                Changed?.Invoke(context, new MembershipChange(id, row.State, row.State, IncarnationOf(row), _version, Removed: true));
             }
         }
     }
@@ -472,7 +375,7 @@ internal sealed class HeartbeatGossipMembership : IMembershipProtocol
     private static HeartbeatEntry ToEntry(NodeId id, in Row row) =>
         new(id, row.Generation, row.Heartbeat, row.State == MemberState.Left, row.Metadata);
 
-    private void SetRow(NodeId id, Row row, MemberState? previous)
+    private void SetRow(NodeContext context, NodeId id, Row row, MemberState? previous)
     {
         if (_ordered.Add(id))
         {
@@ -484,11 +387,10 @@ internal sealed class HeartbeatGossipMembership : IMembershipProtocol
         if (previous != row.State || incarnationChanged)
         {
             _version++;
-            Changed?.Invoke(this, new MembershipChange(id, previous, row.State, IncarnationOf(row), _version));
+            Changed?.Invoke(context, new MembershipChange(id, previous, row.State, IncarnationOf(row), _version));
         }
     }
 
-    private long Now(NodeContext context) => context.TimeProvider.GetElapsedTime(_startTimestamp).Ticks;
 
     private MembershipView BuildView() =>
         new(Self, _version, _rows.Select(r => new Member(r.Key, r.Value.State, IncarnationOf(r.Value), r.Value.Metadata)));
@@ -510,18 +412,3 @@ internal sealed class HeartbeatGossipMembership : IMembershipProtocol
     }
 }
 
-/// <summary>Creates heartbeat-gossip membership instances with one set of options.</summary>
-public sealed class HeartbeatGossipMembershipFactory : IMembershipProtocolFactory
-{
-    private readonly HeartbeatGossipOptions _options;
-
-    /// <summary>Creates the factory; the options are checked now.</summary>
-    /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
-    public HeartbeatGossipMembershipFactory(HeartbeatGossipOptions options) => _options = OptionsGuard.EnsureValid(options).Clone();
-
-    /// <inheritdoc />
-    public string Name => _options.PhiAccrual ? "heartbeat-phi" : "heartbeat";
-
-    /// <inheritdoc />
-    public IMembershipProtocol Create(MembershipSetup setup) => new HeartbeatGossipMembership(setup, _options);
-}

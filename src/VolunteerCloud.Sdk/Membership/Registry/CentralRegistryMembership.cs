@@ -2,117 +2,12 @@ using VolunteerCloud.Wire;
 
 namespace VolunteerCloud.Membership.Registry;
 
-/// <summary>Settings of central-registry membership: the Deis-like baseline with one point of failure.</summary>
-public sealed class CentralRegistryOptions : ISelfValidatingOptions
-{
-    /// <summary>The one node that decides who is alive. Required.</summary>
-    public NodeId? Registry { get; set; }
-
-    /// <summary>Time between a member's heartbeats to the registry. Default: 1 s.</summary>
-    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(1);
-
-    /// <summary>The registry declares a member dead after this long without a heartbeat. Default: 5 s.</summary>
-    public TimeSpan FailTimeout { get; set; } = TimeSpan.FromSeconds(5);
-
-    /// <summary>How long the registry remembers dead and departed members. Default: 30 s.</summary>
-    public TimeSpan ForgetAfter { get; set; } = TimeSpan.FromSeconds(30);
-
-    /// <summary>The registry pushes its view to every live member at most this often when it changed, and at least every 10 intervals. Default: 1 s.</summary>
-    public TimeSpan ViewPushInterval { get; set; } = TimeSpan.FromSeconds(1);
-
-    /// <inheritdoc />
-    public IEnumerable<string> Validate() =>
-        (Registry is { Value: >= 0 } ? [] : new[] { $"{nameof(Registry)} must name the registry node." })
-            .Concat(OptionsGuard.Positive(HeartbeatInterval, nameof(HeartbeatInterval)))
-            .Concat(OptionsGuard.Positive(FailTimeout, nameof(FailTimeout)))
-            .Concat(OptionsGuard.Positive(ForgetAfter, nameof(ForgetAfter)))
-            .Concat(OptionsGuard.Positive(ViewPushInterval, nameof(ViewPushInterval)));
-
-    /// <summary>A copy for one node.</summary>
-    public CentralRegistryOptions Clone() => (CentralRegistryOptions)MemberwiseClone();
-}
-
-/// <summary>A member's heartbeat to the registry. Type 32.</summary>
-/// <param name="Generation">When the member last started (Unix seconds).</param>
-/// <param name="Leaving">The member is leaving on purpose.</param>
-/// <param name="Metadata">The member's metadata.</param>
-public readonly record struct RegistryHeartbeat(uint Generation, bool Leaving, MemberMetadata Metadata) : IWireMessage<RegistryHeartbeat>
-{
-    /// <inheritdoc />
-    public static MessageType MessageType => new(32);
-
-    /// <inheritdoc />
-    public void Write(ref WireWriter writer)
-    {
-        writer.WriteVarUInt32(Generation);
-        writer.WriteBoolean(Leaving);
-        Metadata.Write(ref writer);
-    }
-
-    /// <inheritdoc />
-    public static RegistryHeartbeat Read(ref WireReader reader) =>
-        new(reader.ReadVarUInt32(), reader.ReadBoolean(), MemberMetadata.Read(ref reader));
-}
-
-/// <summary>The registry's view, pushed to members in chunks. Type 33.</summary>
-/// <param name="Generation">When the registry last started (Unix seconds): a restarted registry's views win over its old life's.</param>
-/// <param name="Version">The registry's view version within its generation: members keep the newest complete one.</param>
-/// <param name="Chunk">This chunk's number, from 0.</param>
-/// <param name="ChunkCount">How many chunks the view has.</param>
-/// <param name="Members">The members in this chunk.</param>
-public readonly record struct RegistryView(uint Generation, long Version, int Chunk, int ChunkCount, WireList<Member> Members) : IWireMessage<RegistryView>
-{
-    /// <inheritdoc />
-    public static MessageType MessageType => new(33);
-
-    /// <summary>The most chunks a view may have.</summary>
-    public const int MaxChunks = 1024;
-
-    /// <inheritdoc />
-    public void Write(ref WireWriter writer)
-    {
-        writer.WriteVarUInt32(Generation);
-        writer.WriteVarInt64(Version);
-        writer.WriteVarUInt32((uint)Chunk);
-        writer.WriteVarUInt32((uint)ChunkCount);
-        writer.WriteVarUInt32((uint)Members.Count);
-        foreach (var member in Members.Items.Span)
-        {
-            Swim.SwimPushPull.WriteMember(ref writer, member);
-        }
-    }
-
-    /// <inheritdoc />
-    public static RegistryView Read(ref WireReader reader)
-    {
-        var generation = reader.ReadVarUInt32();
-        var version = reader.ReadVarInt64();
-        var chunk = reader.ReadVarUInt32();
-        var chunkCount = reader.ReadVarUInt32();
-        if (chunkCount is < 1 or > MaxChunks || chunk >= chunkCount)
-        {
-            throw new WireFormatException($"Chunk {chunk} of {chunkCount} is not valid.");
-        }
-
-        var count = reader.ReadCount(Swim.SwimPushPull.MembersPerChunk, minimumElementBytes: 6);
-        var members = new Member[count];
-        for (var i = 0; i < count; i++)
-        {
-            members[i] = Swim.SwimPushPull.ReadMember(ref reader);
-        }
-
-        return new RegistryView(generation, version, (int)chunk, (int)chunkCount, members);
-    }
-}
-
 /// <summary>
 /// The central-controller baseline: every member heartbeats to one fixed registry node, which alone decides
 /// who is alive and pushes its view to everyone. When the registry is lost, every view freezes.
 /// </summary>
 internal sealed class CentralRegistryMembership : IMembershipProtocol
 {
-    private const int HeartbeatTickKind = 120;
-    private const int ViewPushTickKind = 121;
     private const int RefreshEvery = 10;
 
     private readonly CentralRegistryOptions _options;
@@ -127,7 +22,7 @@ internal sealed class CentralRegistryMembership : IMembershipProtocol
     private long _pushedVersion = -1;
     private (uint Generation, long Version) _received = (0, -1);
     private int _pushRounds;
-    private long _startTimestamp;
+    private TimeSpan _started; // the protocol's times are ticks since it started
     private long _version;
     private MembershipView? _view;
 
@@ -145,35 +40,35 @@ internal sealed class CentralRegistryMembership : IMembershipProtocol
 
     public MembershipView View => _view is { } view && view.Version == _version ? view : _view = BuildView();
 
-    public event EventHandler<MembershipChange>? Changed;
+    public event MembershipChangedHandler? Changed;
 
     private bool IsRegistry => Self == _registry;
 
     public void Start(NodeContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        _startTimestamp = context.TimeProvider.GetTimestamp();
+        _started = context.Now;
         _generation = (uint)Math.Clamp(context.TimeProvider.GetUtcNow().ToUnixTimeSeconds(), 1, uint.MaxValue);
-        Set(Self, MemberState.Alive, _generation, _setup.Metadata, Now(context));
+        Set(context, Self, MemberState.Alive, _generation, _setup.Metadata, context.TicksSince(_started));
         foreach (var member in _setup.InitialMembers)
         {
             if (member.Id != Self)
             {
-                Set(member.Id, member.State, member.Incarnation, member.Metadata, Now(context));
+                Set(context, member.Id, member.State, member.Incarnation, member.Metadata, context.TicksSince(_started));
             }
         }
 
         if (IsRegistry)
         {
             _registryVersion++;
-            context.SetTimer(_options.ViewPushInterval, new TimerTag(ViewPushTickKind));
+            context.SetTimer(_options.ViewPushInterval, new TimerTag(TimerKinds.RegistryViewPushTick));
         }
         else
         {
             SendHeartbeat(context);
         }
 
-        context.SetTimer(context.Random.NextTimeSpan(_options.HeartbeatInterval), new TimerTag(HeartbeatTickKind));
+        context.SetTimer(context.Random.NextTimeSpan(_options.HeartbeatInterval), new TimerTag(TimerKinds.RegistryHeartbeatTick));
     }
 
     public void Leave(NodeContext context)
@@ -185,7 +80,7 @@ internal sealed class CentralRegistryMembership : IMembershipProtocol
             SendHeartbeat(context);
         }
 
-        Set(Self, MemberState.Left, _generation, _setup.Metadata, Now(context));
+        Set(context, Self, MemberState.Left, _generation, _setup.Metadata, context.TicksSince(_started));
     }
 
     public bool TryHandleMessage(NodeContext context, NodeId from, InboundMessage message)
@@ -227,11 +122,11 @@ internal sealed class CentralRegistryMembership : IMembershipProtocol
         ArgumentNullException.ThrowIfNull(context);
         switch (tag.Kind)
         {
-            case HeartbeatTickKind:
-                context.SetTimer(_options.HeartbeatInterval, new TimerTag(HeartbeatTickKind));
+            case TimerKinds.RegistryHeartbeatTick:
+                context.SetTimer(_options.HeartbeatInterval, new TimerTag(TimerKinds.RegistryHeartbeatTick));
                 if (IsRegistry)
                 {
-                    ExpireMembers(Now(context));
+                    ExpireMembers(context, context.TicksSince(_started));
                 }
                 else
                 {
@@ -239,8 +134,8 @@ internal sealed class CentralRegistryMembership : IMembershipProtocol
                 }
 
                 return true;
-            case ViewPushTickKind:
-                context.SetTimer(_options.ViewPushInterval, new TimerTag(ViewPushTickKind));
+            case TimerKinds.RegistryViewPushTick:
+                context.SetTimer(_options.ViewPushInterval, new TimerTag(TimerKinds.RegistryViewPushTick));
                 if (_registryVersion != _pushedVersion || ++_pushRounds >= RefreshEvery)
                 {
                     PushView(context);
@@ -260,7 +155,7 @@ internal sealed class CentralRegistryMembership : IMembershipProtocol
 
     private void OnHeartbeat(NodeContext context, NodeId from, RegistryHeartbeat heartbeat)
     {
-        var now = Now(context);
+        var now = context.TicksSince(_started);
         var known = _entries.TryGetValue(from, out var entry);
         if (known && heartbeat.Generation < entry.Incarnation)
         {
@@ -280,7 +175,7 @@ internal sealed class CentralRegistryMembership : IMembershipProtocol
                 return; // a heartbeat overtaken by its own leave
             }
 
-            Set(from, state, heartbeat.Generation, heartbeat.Metadata, now);
+            Set(context, from, state, heartbeat.Generation, heartbeat.Metadata, now);
             _registryVersion++;
         }
 
@@ -289,7 +184,7 @@ internal sealed class CentralRegistryMembership : IMembershipProtocol
         _entries[from] = updated;
     }
 
-    private void ExpireMembers(long now)
+    private void ExpireMembers(NodeContext context, long now)
     {
         List<NodeId>? forget = null;
         List<NodeId>? dead = null;
@@ -314,13 +209,13 @@ internal sealed class CentralRegistryMembership : IMembershipProtocol
         {
             var entry = _entries[id];
             Counters.DeathsDeclared++;
-            Set(id, MemberState.Dead, entry.Incarnation, entry.Metadata, now);
+            Set(context, id, MemberState.Dead, entry.Incarnation, entry.Metadata, now);
             _registryVersion++;
         }
 
         foreach (var id in forget ?? [])
         {
-            Forget(id);
+            Forget(context, id);
             _registryVersion++;
         }
     }
@@ -381,12 +276,12 @@ internal sealed class CentralRegistryMembership : IMembershipProtocol
         }
 
         // The registry's word is final: adopt its view, keeping only this node's own state for itself.
-        var now = Now(context);
+        var now = context.TicksSince(_started);
         foreach (var id in _entries.Keys.ToList())
         {
             if (id != Self && !_pending.ContainsKey(id))
             {
-                Forget(id);
+                Forget(context, id);
             }
         }
 
@@ -394,14 +289,14 @@ internal sealed class CentralRegistryMembership : IMembershipProtocol
         {
             if (member.Id != Self)
             {
-                Set(member.Id, member.State, member.Incarnation, member.Metadata, now);
+                Set(context, member.Id, member.State, member.Incarnation, member.Metadata, now);
             }
         }
 
         _pending.Clear();
     }
 
-    private void Set(NodeId id, MemberState state, uint incarnation, MemberMetadata metadata, long now)
+    private void Set(NodeContext context, NodeId id, MemberState state, uint incarnation, MemberMetadata metadata, long now)
     {
         var known = _entries.TryGetValue(id, out var entry);
         var previous = known ? entry.State : (MemberState?)null;
@@ -420,17 +315,16 @@ internal sealed class CentralRegistryMembership : IMembershipProtocol
             ChangedAt = previous == state ? entry.ChangedAt : now,
         };
         _version++;
-        Changed?.Invoke(this, new MembershipChange(id, previous, state, incarnation, _version));
+        Changed?.Invoke(context, new MembershipChange(id, previous, state, incarnation, _version));
     }
 
-    private void Forget(NodeId id)
+    private void Forget(NodeContext context, NodeId id)
     {
         _entries.Remove(id, out var entry);
         _version++;
-        Changed?.Invoke(this, new MembershipChange(id, entry.State, entry.State, entry.Incarnation, _version, Removed: true));
+        Changed?.Invoke(context, new MembershipChange(id, entry.State, entry.State, entry.Incarnation, _version, Removed: true));
     }
 
-    private long Now(NodeContext context) => context.TimeProvider.GetElapsedTime(_startTimestamp).Ticks;
 
     private MembershipView BuildView() =>
         new(Self, _version, _entries.Select(e => new Member(e.Key, e.Value.State, e.Value.Incarnation, e.Value.Metadata)));
