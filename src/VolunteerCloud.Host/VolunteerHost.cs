@@ -27,7 +27,19 @@ internal static class VolunteerHost
 
         builder.Services.Configure<VolunteerOptions>(builder.Configuration.GetSection(VolunteerOptions.Section));
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddVolunteerCloud(vc => vc.UseSwimMembership(swim => builder.Configuration.GetSection("Swim").Bind(swim)));
+        builder.Services.AddVolunteerCloud(vc =>
+        {
+            vc.UseMembership(options.Membership, swim => builder.Configuration.GetSection("Swim").Bind(swim), heartbeat => builder.Configuration.GetSection("Heartbeat").Bind(heartbeat));
+            vc.UsePlacement(options.Placement);
+            if (options.ChurnHandler == StrategyNames.Proactive)
+            {
+                vc.UseProactiveChurnHandler(options.RescheduleGrace, options.MigrateBelowResidualHours);
+            }
+            else
+            {
+                vc.UseChurnHandler(options.ChurnHandler, options.RescheduleGrace);
+            }
+        });
         builder.Services.AddSingleton<NodeRuntime>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<NodeRuntime>());
         builder.Services.AddHttpClient("peers", client => client.Timeout = TimeSpan.FromSeconds(10));
@@ -56,7 +68,7 @@ internal static class VolunteerHost
         var app = builder.Build();
         if (options.AdminTokens.Count == 0)
         {
-            app.Logger.LogInformation("API admin token: {Path} (vc --token \"$(cat {Path})\")", AdminTokenFile(options), AdminTokenFile(options));
+            app.Logger.LogInformation("API admin token: {Path} (vc --token \"$(cat {Path})\")", new DataDirectory(options.DataDirectory).AdminTokenFile, new DataDirectory(options.DataDirectory).AdminTokenFile);
         }
 
         app.MapOpenApi();
@@ -64,27 +76,7 @@ internal static class VolunteerHost
         return app;
     }
 
-    private static string AdminTokenFile(VolunteerOptions options) => Path.Combine(options.DataDirectory, "admin-token");
-
     /// <summary>The configured admin tokens, or the one this daemon made at its first start (kept, mode 0600, in the data directory).</summary>
-    private static List<string> AdminTokens(VolunteerOptions options)
-    {
-        if (options.AdminTokens.Count > 0)
-        {
-            return options.AdminTokens;
-        }
-
-        var file = AdminTokenFile(options);
-        if (!File.Exists(file))
-        {
-            Directory.CreateDirectory(options.DataDirectory);
-            File.WriteAllText(file, Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)).ToLowerInvariant());
-            if (!OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            }
-        }
-
-        return [File.ReadAllText(file).Trim()];
-    }
+    private static List<string> AdminTokens(VolunteerOptions options) =>
+        options.AdminTokens.Count > 0 ? options.AdminTokens : [new DataDirectory(options.DataDirectory).AdminToken()];
 }

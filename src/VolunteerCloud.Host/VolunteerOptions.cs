@@ -68,6 +68,21 @@ public sealed class VolunteerOptions
     /// <summary>Reactive rescheduling grace after a host is declared dead. Default 30 s (as the Sdk's).</summary>
     public TimeSpan RescheduleGrace { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>The membership protocol (a name of <see cref="StrategyByNameExtensions.MembershipNames"/>; its options under <c>Swim</c> or <c>Heartbeat</c>). Default "swim".</summary>
+    public string Membership { get; set; } = StrategyNames.Swim;
+
+    /// <summary>Where this node's stewards place replicas (a name of <see cref="StrategyCatalog.Placements"/>). Default "power-of-2".</summary>
+    public string Placement { get; set; } = StrategyNames.PowerOfTwo;
+
+    /// <summary>What this node's stewards do about hosts that leave (a name of <see cref="StrategyCatalog.ChurnHandlers"/>), with <see cref="RescheduleGrace"/>. Default "proactive".</summary>
+    public string ChurnHandler { get; set; } = StrategyNames.Proactive;
+
+    /// <summary>
+    /// With the proactive handler: also move replicas off hosts predicted to stay up less than this many hours. Default 0:
+    /// only off hosts whose owners announced they leave (a daemon's own prediction starts from the population model).
+    /// </summary>
+    public double MigrateBelowResidualHours { get; set; }
+
     /// <summary>
     /// The cluster's keys, base64 (16, 24 or 32 bytes each; <c>openssl rand -base64 32</c>); the first is the primary.
     /// With keys, every frame between volunteers is sealed with AES-GCM and a node without a key cannot join. Empty
@@ -204,6 +219,26 @@ public sealed class VolunteerOptions
         if (StopGrace < TimeSpan.Zero || LeaveDrainTimeout < TimeSpan.Zero || RescheduleGrace < TimeSpan.Zero)
         {
             problems.Add($"{Section}:StopGrace, LeaveDrainTimeout and RescheduleGrace must not be negative.");
+        }
+
+        if (!StrategyByNameExtensions.MembershipNames.Contains(Membership))
+        {
+            problems.Add($"{Section}:Membership '{Membership}' is not a membership protocol; choose one of: {string.Join(", ", StrategyByNameExtensions.MembershipNames)}.");
+        }
+
+        if (!StrategyCatalog.Placements.ContainsKey(Placement))
+        {
+            problems.Add($"{Section}:Placement '{Placement}' is not a placement strategy; choose one of: {string.Join(", ", StrategyCatalog.Placements.Keys)}.");
+        }
+
+        if (!StrategyCatalog.ChurnHandlers.ContainsKey(ChurnHandler))
+        {
+            problems.Add($"{Section}:ChurnHandler '{ChurnHandler}' is not a churn handler; choose one of: {string.Join(", ", StrategyCatalog.ChurnHandlers.Keys)}.");
+        }
+
+        if (!(MigrateBelowResidualHours >= 0))
+        {
+            problems.Add($"{Section}:MigrateBelowResidualHours must not be negative.");
         }
 
         foreach (var key in Keys)

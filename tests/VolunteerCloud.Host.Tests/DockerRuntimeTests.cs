@@ -43,7 +43,8 @@ public sealed class DockerRuntimeTests(Testbed testbed) : IAsyncLifetime
             Command = ["httpd", "-f", "-p", "8080", "-h", "/www"],
             Environment = new Dictionary<string, string> { ["GREETING"] = "hi" },
             Ports = [new PortBinding(8080, 18081)],
-            Labels = new Dictionary<string, string> { ["volunteercloud.app"] = "web", ["volunteercloud.replica"] = "web/0.1" },
+            App = "web",
+            Replica = "web/0.1",
         };
 
         Assert.True(runtime.TryRun(spec, out var id));
@@ -64,8 +65,8 @@ public sealed class DockerRuntimeTests(Testbed testbed) : IAsyncLifetime
         Assert.Contains("no-new-privileges", inspect.HostConfig.SecurityOpt);
         Assert.Equal("bridge", inspect.HostConfig.NetworkMode);
         Assert.Empty(inspect.HostConfig.Binds ?? []);
-        Assert.Equal("web", inspect.Config!.Labels["volunteercloud.app"]);
-        Assert.Equal("web/0.1", inspect.Config.Labels["volunteercloud.replica"]);
+        Assert.Equal("web", inspect.Config!.Labels[DockerContainerRuntime.AppLabel]);
+        Assert.Equal("web/0.1", inspect.Config.Labels[DockerContainerRuntime.ReplicaLabel]);
         Assert.Equal("5", inspect.Config.Labels[DockerContainerRuntime.NodeLabel]);
         Assert.Contains("GREETING=hi", inspect.Config.Env);
         Assert.True(await Testbed.Answers(1, 18081));

@@ -1,10 +1,13 @@
 using System.Collections.Concurrent;
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using VolunteerCloud.ControlPlane;
 using VolunteerCloud.Host.Api;
 using VolunteerCloud.Host.Docker;
 using VolunteerCloud.Host.Runtime;
 using VolunteerCloud.Host.Transport;
+using VolunteerCloud.Membership;
 
 namespace VolunteerCloud.Host.Tests;
 
@@ -20,6 +23,36 @@ public sealed class HostUnitTests
         Assert.Contains("Volunteer:GossipPort", error.Message, StringComparison.Ordinal);
         Assert.Contains("Volunteer:MemoryMegabytes", error.Message, StringComparison.Ordinal);
         new VolunteerOptions().Validate(); // the defaults are valid
+    }
+
+    [Fact]
+    public void Strategies_are_chosen_by_name_and_an_unknown_name_is_refused_listing_the_known_ones()
+    {
+        var options = new VolunteerOptions { Membership = "gossip", Placement = "best", ChurnHandler = "lazy", MigrateBelowResidualHours = -1 };
+        var error = Assert.Throws<ArgumentException>(options.Validate);
+        Assert.Contains("Volunteer:Membership 'gossip' is not a membership protocol; choose one of: swim, swim-no-lifeguard, heartbeat, heartbeat-phi.", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Volunteer:Placement 'best' is not a placement strategy; choose one of: random, round-robin, least-loaded, power-of-2", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Volunteer:ChurnHandler 'lazy' is not a churn handler; choose one of: reactive, replication, proactive.", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Volunteer:MigrateBelowResidualHours", error.Message, StringComparison.Ordinal);
+
+        // What the daemon builds from the names: the strategies its node runs.
+        using var app = VolunteerHost.Build(["--Volunteer:Membership", "heartbeat-phi", "--Volunteer:Placement", "bin-pack", "--Volunteer:ChurnHandler", "replication", "--Volunteer:RescheduleGrace", "00:00:07", "--Volunteer:AdminTokens:0", new string('a', 32)]);
+        Assert.Equal("heartbeat-phi", app.Services.GetRequiredService<IMembershipProtocolFactory>().Name);
+        Assert.Equal("bin-pack", app.Services.GetRequiredService<IPlacementStrategyFactory>().Create().Name);
+        var churn = app.Services.GetRequiredService<IChurnHandlerFactory>().Create();
+        Assert.Equal(("replication", TimeSpan.FromSeconds(7)), (churn.Name, churn.GracePeriod));
+    }
+
+    [Fact]
+    public void By_default_the_daemon_runs_swim_power_of_two_and_moves_replicas_only_off_hosts_that_announce_they_leave()
+    {
+        using var app = VolunteerHost.Build(["--Volunteer:AdminTokens:0", new string('a', 32)]);
+        Assert.Equal("swim", app.Services.GetRequiredService<IMembershipProtocolFactory>().Name);
+        Assert.Equal("power-of-2", app.Services.GetRequiredService<IPlacementStrategyFactory>().Create().Name);
+        var churn = Assert.IsType<ProactiveChurnHandler>(app.Services.GetRequiredService<IChurnHandlerFactory>().Create());
+        Assert.Equal((0.0, TimeSpan.FromSeconds(30)), (churn.ResidualThresholdHours, churn.GracePeriod));
+        Assert.True(churn.ShouldMigrate(leaving: true, predictedResidualHours: 100));
+        Assert.False(churn.ShouldMigrate(leaving: false, predictedResidualHours: 0.01));
     }
 
     [Theory]
@@ -102,15 +135,15 @@ public sealed class HostUnitTests
     [InlineData("10.201.0.1:5000/vc/busybox", "10.201.0.1:5000/vc/busybox", "latest")]
     [InlineData("10.201.0.1:5000/vc/busybox:1", "10.201.0.1:5000/vc/busybox", "1")]
     public void Image_references_split_into_repository_and_tag(string image, string name, string tag) =>
-        Assert.Equal((name, tag), DockerContainerRuntime.SplitImage(image));
+        Assert.Equal((name, tag), ImageCache.SplitImage(image));
 
     [Fact]
     public void Node_ids_derived_from_addresses_are_positive_and_stable()
     {
-        var a = NodeRuntime.DeriveNodeId(IPEndPoint.Parse("10.201.1.2:7946"));
+        var a = SeedResolver.DeriveNodeId(IPEndPoint.Parse("10.201.1.2:7946"));
         Assert.InRange(a, 1, int.MaxValue);
-        Assert.Equal(a, NodeRuntime.DeriveNodeId(IPEndPoint.Parse("10.201.1.2:7946")));
-        Assert.NotEqual(a, NodeRuntime.DeriveNodeId(IPEndPoint.Parse("10.201.2.2:7946")));
+        Assert.Equal(a, SeedResolver.DeriveNodeId(IPEndPoint.Parse("10.201.1.2:7946")));
+        Assert.NotEqual(a, SeedResolver.DeriveNodeId(IPEndPoint.Parse("10.201.2.2:7946")));
     }
 
     [Fact]

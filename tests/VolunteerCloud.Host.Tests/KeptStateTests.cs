@@ -29,13 +29,13 @@ public sealed class KeptStateTests : IDisposable
             kept.AfterInput(TimeSpan.FromSeconds(seconds), startedAlone, synced, () => Version, k => { Restores.Add(k); Entries.AddRange(k); Version++; return k.Count; }, () => Entries);
     }
 
-    private IReadOnlyList<StateEntry> OnDisk() => DesiredStateSnapshot.Decode(File.ReadAllBytes(Path.Combine(_directory, KeptDesiredState.FileName)));
+    private IReadOnlyList<StateEntry> OnDisk() => DesiredStateSnapshot.Decode(File.ReadAllBytes(new DataDirectory(_directory).DesiredStateFile));
 
     [Fact]
     public void Kept_entries_are_merged_only_once_the_node_has_held_the_clusters_state_for_the_restore_delay_and_nothing_is_saved_before()
     {
-        File.WriteAllBytes(Path.Combine(_directory, KeptDesiredState.FileName), DesiredStateSnapshot.Encode([App("web", 5), App("api", 6, removed: true)]));
-        var kept = new KeptDesiredState(_directory, NullLogger.Instance);
+        File.WriteAllBytes(new DataDirectory(_directory).DesiredStateFile, DesiredStateSnapshot.Encode([App("web", 5), App("api", 6, removed: true)]));
+        var kept = new KeptDesiredState(new DataDirectory(_directory), NullLogger.Instance);
         Assert.Equal(2, kept.Load().Count);
         var node = new FakeNode { Entries = { App("db", 9) }, Version = 1 }; // gossip brought one app before any sync
 
@@ -60,8 +60,8 @@ public sealed class KeptStateTests : IDisposable
     [Fact]
     public void A_founder_restores_at_once_and_saves_are_at_most_once_per_interval_with_the_last_one_flushed_at_stop()
     {
-        File.WriteAllBytes(Path.Combine(_directory, KeptDesiredState.FileName), DesiredStateSnapshot.Encode([App("web", 5)]));
-        var kept = new KeptDesiredState(_directory, NullLogger.Instance);
+        File.WriteAllBytes(new DataDirectory(_directory).DesiredStateFile, DesiredStateSnapshot.Encode([App("web", 5)]));
+        var kept = new KeptDesiredState(new DataDirectory(_directory), NullLogger.Instance);
         kept.Load();
         var node = new FakeNode();
         node.Step(kept, 0, synced: false, startedAlone: true);
@@ -86,21 +86,21 @@ public sealed class KeptStateTests : IDisposable
     [Fact]
     public void A_damaged_file_is_set_aside_and_one_of_a_newer_format_is_left_alone_and_never_saved_over()
     {
-        var file = Path.Combine(_directory, KeptDesiredState.FileName);
+        var file = new DataDirectory(_directory).DesiredStateFile;
         var bytes = DesiredStateSnapshot.Encode([App("web", 5)]);
         bytes[^1] ^= 0xFF;
         File.WriteAllBytes(file, bytes);
-        var kept = new KeptDesiredState(_directory, NullLogger.Instance);
+        var kept = new KeptDesiredState(new DataDirectory(_directory), NullLogger.Instance);
         Assert.Empty(kept.Load());
         Assert.False(File.Exists(file));
-        var aside = Assert.Single(Directory.GetFiles(_directory, KeptDesiredState.FileName + ".damaged-*"));
+        var aside = Assert.Single(Directory.GetFiles(_directory, "desired-state" + ".damaged-*"));
         Assert.Equal(bytes, File.ReadAllBytes(aside)); // nothing deleted
         Assert.True(kept.MayWrite);
 
         var newer = DesiredStateSnapshot.Encode([App("web", 5)]);
         newer[4] = DesiredStateSnapshot.Format + 1;
         File.WriteAllBytes(file, newer);
-        kept = new KeptDesiredState(_directory, NullLogger.Instance);
+        kept = new KeptDesiredState(new DataDirectory(_directory), NullLogger.Instance);
         Assert.Empty(kept.Load());
         Assert.False(kept.MayWrite);
         var node = new FakeNode { Entries = { App("db", 9) }, Version = 3 };
@@ -114,10 +114,10 @@ public sealed class KeptStateTests : IDisposable
     [Fact]
     public void Entries_kept_in_another_cluster_are_set_aside_not_merged_and_those_of_this_cluster_or_of_none_are_merged()
     {
-        var file = Path.Combine(_directory, KeptDesiredState.FileName);
+        var file = new DataDirectory(_directory).DesiredStateFile;
         var other = DesiredStateSnapshot.Encode([App("web", 5), Cluster(0xAA)]);
         File.WriteAllBytes(file, other);
-        var kept = new KeptDesiredState(_directory, NullLogger.Instance);
+        var kept = new KeptDesiredState(new DataDirectory(_directory), NullLogger.Instance);
         Assert.Equal(2, kept.Load().Count);
         var node = new FakeNode { Entries = { App("db", 9), Cluster(0xBB) }, Version = 1 }; // the machine now serves cluster bb…
         var current = ControlPlaneNode.ClusterIdOf(node.Entries);
@@ -127,7 +127,7 @@ public sealed class KeptStateTests : IDisposable
         Step(20);
         Assert.True(kept.Restored);
         Assert.Empty(node.Restores); // …so web, kept in cluster aa, is not brought here
-        Assert.Equal(other, File.ReadAllBytes(Assert.Single(Directory.GetFiles(_directory, KeptDesiredState.FileName + ".other-cluster-*")))); // nothing deleted
+        Assert.Equal(other, File.ReadAllBytes(Assert.Single(Directory.GetFiles(_directory, "desired-state" + ".other-cluster-*")))); // nothing deleted
         Assert.Equal(["app/db", "cluster/id"], OnDisk().Select(e => e.Key).Order()); // this cluster's state is kept from now on
         Assert.Equal(current, ControlPlaneNode.ClusterIdOf(OnDisk()));
 
@@ -136,12 +136,12 @@ public sealed class KeptStateTests : IDisposable
         foreach (var (arrives, merged) in new (string? Arrives, bool Merged)[] { ("aa", true), ("bb", false), (null, false) })
         {
             File.WriteAllBytes(file, DesiredStateSnapshot.Encode([App("web", 5), Cluster(0xAA)]));
-            foreach (var aside in Directory.GetFiles(_directory, KeptDesiredState.FileName + ".other-cluster-*"))
+            foreach (var aside in Directory.GetFiles(_directory, "desired-state" + ".other-cluster-*"))
             {
                 File.Delete(aside);
             }
 
-            kept = new KeptDesiredState(_directory, NullLogger.Instance) { MovedPatience = TimeSpan.FromSeconds(100) };
+            kept = new KeptDesiredState(new DataDirectory(_directory), NullLogger.Instance) { MovedPatience = TimeSpan.FromSeconds(100) };
             kept.Load();
             string? id = null;
             var restored = 0;
@@ -153,28 +153,28 @@ public sealed class KeptStateTests : IDisposable
             Moved(arrives is null ? 100 : 60);
             Assert.True(kept.Restored, arrives);
             Assert.Equal(merged ? 2 : 0, restored);
-            Assert.Equal(merged ? 0 : 1, Directory.GetFiles(_directory, KeptDesiredState.FileName + ".other-cluster-*").Length);
+            Assert.Equal(merged ? 0 : 1, Directory.GetFiles(_directory, "desired-state" + ".other-cluster-*").Length);
         }
 
         foreach (var (keptIn, live) in new (StateEntry? KeptIn, string? Live)[] { (Cluster(0xBB), current), (null, current), (Cluster(0xAA), null) })
         {
             File.WriteAllBytes(file, DesiredStateSnapshot.Encode(keptIn is { } c ? [App("web", 5), c] : [App("web", 5)]));
-            kept = new KeptDesiredState(_directory, NullLogger.Instance);
+            kept = new KeptDesiredState(new DataDirectory(_directory), NullLogger.Instance);
             kept.Load();
             var restored = new List<IReadOnlyList<StateEntry>>();
             kept.AfterInput(TimeSpan.Zero, true, false, () => 0, k => { restored.Add(k); return k.Count; }, () => [], () => live);
             Assert.Equal(keptIn is null ? 1 : 2, Assert.Single(restored).Count); // same cluster, an unnamed file, or a node that knows no id yet: merged
         }
 
-        Assert.Single(Directory.GetFiles(_directory, KeptDesiredState.FileName + ".other-cluster-*"));
+        Assert.Single(Directory.GetFiles(_directory, "desired-state" + ".other-cluster-*"));
     }
 
     [Fact]
     public void A_write_that_fails_is_tried_again_and_leaves_no_partial_file()
     {
-        var file = Path.Combine(_directory, KeptDesiredState.FileName);
+        var file = new DataDirectory(_directory).DesiredStateFile;
         Directory.CreateDirectory(file); // a directory where the file should be: every rename over it fails
-        var kept = new KeptDesiredState(_directory, NullLogger.Instance);
+        var kept = new KeptDesiredState(new DataDirectory(_directory), NullLogger.Instance);
         kept.Load();
         var node = new FakeNode { Entries = { App("web", 1) }, Version = 1 };
         node.Step(kept, 0, synced: false, startedAlone: true); // fails, logged, no exception
@@ -190,7 +190,7 @@ public sealed class KeptStateTests : IDisposable
     [Fact]
     public void Kept_peers_are_a_random_few_of_the_live_members_kept_through_a_flap_and_read_back_without_bad_lines()
     {
-        var peers = new KeptPeers(_directory, NullLogger.Instance, new Random(7));
+        var peers = new KeptPeers(new DataDirectory(_directory), NullLogger.Instance, new Random(7));
         var live = Enumerable.Range(1, 40).Select(i => $"10.0.{i}.1:7946").ToList();
         Assert.True(peers.Update(live));
         Assert.Equal(KeptPeers.Capacity, peers.Current.Count);
@@ -212,7 +212,7 @@ public sealed class KeptStateTests : IDisposable
         Assert.Equal(KeptPeers.Capacity, peers.Current.Count);
 
         File.AppendAllLines(peers.File, ["not an address", "10.9.9.9", "", "10.0.1.1:7946"]);
-        var again = new KeptPeers(_directory, NullLogger.Instance, new Random(1));
+        var again = new KeptPeers(new DataDirectory(_directory), NullLogger.Instance, new Random(1));
         again.Load();
         Assert.True(peers.Current.ToHashSet().SetEquals(again.Current)); // the bad, port-less and repeated lines are skipped
         var self = IPEndPoint.Parse(again.Current[0]);
@@ -225,17 +225,17 @@ public sealed class KeptStateTests : IDisposable
     {
         var clusterA = Enumerable.Range(1, 20).Select(i => $"10.1.{i}.2:7946").ToList();
         var clusterB = Enumerable.Range(1, 3).Select(i => $"10.2.{i}.2:7946").ToList();
-        var first = new KeptPeers(_directory, NullLogger.Instance, new Random(3), ["10.1.1.2:7946"]);
+        var first = new KeptPeers(new DataDirectory(_directory), NullLogger.Instance, new Random(3), ["10.1.1.2:7946"]);
         Assert.True(first.Update(clusterA, "aa"));
         Assert.Equal(["# cluster aa", "# seeds 10.1.1.2:7946"], File.ReadLines(first.File).Take(2));
 
         // The same seeds, or one of them kept (a seed added): the members are used.
-        var again = new KeptPeers(_directory, NullLogger.Instance, new Random(3), ["10.1.9.2:7946", "10.1.1.2:7946"]);
+        var again = new KeptPeers(new DataDirectory(_directory), NullLogger.Instance, new Random(3), ["10.1.9.2:7946", "10.1.1.2:7946"]);
         again.Load();
         Assert.Equal(("aa", KeptPeers.Capacity), (again.Cluster, again.Current.Count));
 
         // Pointed at other seeds (moved to cluster B): the first cluster's members are not rejoined through…
-        var moved = new KeptPeers(_directory, NullLogger.Instance, new Random(3), ["10.2.1.2:7946"]);
+        var moved = new KeptPeers(new DataDirectory(_directory), NullLogger.Instance, new Random(3), ["10.2.1.2:7946"]);
         moved.Load();
         Assert.True(moved.SeedsChanged);
         Assert.Empty(moved.Current);
@@ -251,21 +251,21 @@ public sealed class KeptStateTests : IDisposable
         Assert.False(again.Update(clusterB, "bb"));
 
         // A founder without seeds, moved to a cluster it is seeded into: its members are not used either.
-        var founder = new KeptPeers(_directory, NullLogger.Instance, new Random(3));
+        var founder = new KeptPeers(new DataDirectory(_directory), NullLogger.Instance, new Random(3));
         Assert.True(founder.Update(clusterA, "aa"));
         Assert.Equal(["# cluster aa", "# seeds"], File.ReadLines(founder.File).Take(2));
-        var reloaded = new KeptPeers(_directory, NullLogger.Instance, new Random(3));
+        var reloaded = new KeptPeers(new DataDirectory(_directory), NullLogger.Instance, new Random(3));
         reloaded.Load();
         Assert.False(reloaded.SeedsChanged);
         Assert.False(reloaded.Update(clusterA, "aa")); // nothing changed: not rewritten
-        var seeded = new KeptPeers(_directory, NullLogger.Instance, new Random(3), ["10.2.1.2:7946"]);
+        var seeded = new KeptPeers(new DataDirectory(_directory), NullLogger.Instance, new Random(3), ["10.2.1.2:7946"]);
         seeded.Load();
         Assert.True(seeded.SeedsChanged);
         Assert.Empty(seeded.Current);
 
         // A file an earlier version wrote (addresses only) is used whatever the seeds.
         File.WriteAllLines(first.File, clusterA.Take(5));
-        var earlier = new KeptPeers(_directory, NullLogger.Instance, new Random(3), ["10.9.9.9:7946"]);
+        var earlier = new KeptPeers(new DataDirectory(_directory), NullLogger.Instance, new Random(3), ["10.9.9.9:7946"]);
         earlier.Load();
         Assert.Equal((null, 5, false), (earlier.Cluster, earlier.Current.Count, earlier.SeedsChanged));
     }
@@ -280,9 +280,9 @@ public sealed class KeptStateTests : IDisposable
         var directory = Directory.CreateTempSubdirectory("vc-peers-").FullName;
         try
         {
-            var writer = new KeptPeers(directory, NullLogger.Instance, new Random(1), configured);
+            var writer = new KeptPeers(new DataDirectory(directory), NullLogger.Instance, new Random(1), configured);
             writer.Update(live, id);
-            var reader = new KeptPeers(directory, NullLogger.Instance, new Random(2), [.. Enumerable.Reverse(configured)]);
+            var reader = new KeptPeers(new DataDirectory(directory), NullLogger.Instance, new Random(2), [.. Enumerable.Reverse(configured)]);
             reader.Load();
             Assert.False(reader.SeedsChanged); // the same seeds, in any order, empty included
             Assert.Equal(id, reader.Cluster);

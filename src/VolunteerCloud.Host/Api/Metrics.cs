@@ -1,7 +1,9 @@
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Text;
+using VolunteerCloud.ControlPlane;
 using VolunteerCloud.Host.Runtime;
+using VolunteerCloud.Host.Transport;
 using VolunteerCloud.Membership;
 
 namespace VolunteerCloud.Host.Api;
@@ -105,5 +107,46 @@ internal static class Metrics
         public static Snapshot Empty { get; } = new(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
         public static int Alive(MembershipView view) => view.Members.Count(m => m.State is MemberState.Alive or MemberState.Suspect);
+
+        /// <summary>Reads the node's and the transport's counters; call on the node's loop.</summary>
+        public static Snapshot Of(ControlPlaneNode node, NodeContext context, PeerTransport transport, long droppedInputs)
+        {
+            var (sent, received) = (Interlocked.Read(ref transport.Sent), Interlocked.Read(ref transport.Received));
+            (string Reason, long Count)[] dropped =
+            [
+                ("unknown_peer", Interlocked.Read(ref transport.DroppedUnknownPeer)),
+                ("send_error", Interlocked.Read(ref transport.DroppedSendError)),
+                ("malformed", Interlocked.Read(ref transport.DroppedMalformed)),
+                ("queue_full", droppedInputs),
+                ("tcp_connection_limit", Interlocked.Read(ref transport.DroppedConnections)),
+            ];
+            (string Reason, long Count)[] rejected =
+            [
+                ("forged", Interlocked.Read(ref transport.DroppedForged)),
+                ("unknown_key", Interlocked.Read(ref transport.DroppedUnknownKey)),
+                ("plaintext", Interlocked.Read(ref transport.DroppedPlaintext)),
+                ("replayed", Interlocked.Read(ref transport.DroppedReplayed)),
+                ("stale", Interlocked.Read(ref transport.DroppedStale)),
+            ];
+            return new Snapshot(
+                Alive(node.Membership.View),
+                node.Apps.Count(),
+                node.LocalReplicas.Count(),
+                node.Stewarded.Count,
+                context.Containers.Allocated.Cpus,
+                context.Containers.Capacity.Cpus,
+                context.Containers.Allocated.MemoryBytes,
+                context.Containers.Capacity.MemoryBytes,
+                sent,
+                received,
+                dropped.Sum(d => d.Count),
+                rejected.Sum(d => d.Count),
+                node.Counters.CommandsSent,
+                node.Counters.ContainersStarted,
+                node.Counters.Reconciles)
+            {
+                DropsByReason = [.. dropped, .. rejected],
+            };
+        }
     }
 }

@@ -22,6 +22,12 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
     /// <summary>The label naming the node that started a container.</summary>
     public const string NodeLabel = "volunteercloud.node";
 
+    /// <summary>The label naming the app a container runs a copy of (<see cref="ContainerSpec.App"/>).</summary>
+    public const string AppLabel = "volunteercloud.app";
+
+    /// <summary>The label naming the copy (<see cref="ContainerSpec.Replica"/>).</summary>
+    public const string ReplicaLabel = "volunteercloud.replica";
+
     private readonly Lock _lock = new();
     private readonly Dictionary<ContainerId, Entry> _entries = [];
     private readonly Dictionary<string, ContainerId> _byDockerId = new(StringComparer.Ordinal);
@@ -30,10 +36,7 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
     private readonly Action<ContainerEvent> _post;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly SemaphoreSlim _pulls = new(1, 1);
-    private readonly Dictionary<string, long> _pulled = new(StringComparer.Ordinal); // images this daemon pulled → last use
-    private readonly HashSet<string> _present = new(StringComparer.Ordinal); // images seen on the engine
-    private long _useClock;
+    private readonly ImageCache _images;
     private ResourceAmount _allocated;
     private long _next;
     private Task _events = Task.CompletedTask;
@@ -44,6 +47,7 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
         _options = options;
         _post = post;
         _logger = logger;
+        _images = new ImageCache(client, options.DiskBytes, options.StateFile, logger);
     }
 
     public ResourceAmount Capacity => _options.Capacity;
@@ -75,7 +79,7 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
     {
         lock (_lock)
         {
-            return [.. _entries.Select(e => (e.Key, e.Value.DockerId, e.Value.Spec.Labels.GetValueOrDefault("volunteercloud.replica", ""), e.Value.Status))];
+            return [.. _entries.Select(e => (e.Key, e.Value.DockerId, e.Value.Spec.Replica, e.Value.Status))];
         }
     }
 
@@ -86,7 +90,7 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
     /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        LoadPulled();
+        _images.Load();
         await _client.System.PingAsync(cancellationToken).ConfigureAwait(false);
         var leftovers = await _client.Containers.ListContainersAsync(
             new ContainersListParameters
@@ -97,7 +101,7 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
             cancellationToken).ConfigureAwait(false);
         foreach (var container in leftovers)
         {
-            LogLeftover(_logger, container.ID, container.Labels is { } l && l.TryGetValue("volunteercloud.replica", out var r) ? r : "?");
+            LogLeftover(_logger, container.ID, container.Labels is { } l && l.TryGetValue(ReplicaLabel, out var r) ? r : "?");
             await _client.Containers.RemoveContainerAsync(container.ID, new ContainerRemoveParameters { Force = true }, cancellationToken).ConfigureAwait(false);
         }
 
@@ -121,7 +125,7 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
         }
 
         var id = container;
-        LogRunning(_logger, spec.Labels.GetValueOrDefault("volunteercloud.replica", "?"), spec.Image);
+        LogRunning(_logger, Named(spec.Replica), spec.Image);
         _ = Task.Run(() => RunAsync(id, spec, _stopping.Token), CancellationToken.None);
         return true;
     }
@@ -161,7 +165,7 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
         string? dockerId;
         lock (_lock)
         {
-            dockerId = _entries.Values.FirstOrDefault(e => e.Spec.Labels.GetValueOrDefault("volunteercloud.replica") == replica)?.DockerId;
+            dockerId = _entries.Values.FirstOrDefault(e => e.Spec.Replica == replica)?.DockerId;
         }
 
         if (dockerId is null)
@@ -205,7 +209,7 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
         }
 
         _stopping.Dispose();
-        _pulls.Dispose();
+        _images.Dispose();
     }
 
     private async Task RunAsync(ContainerId id, ContainerSpec spec, CancellationToken cancellationToken)
@@ -214,7 +218,7 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
         var clock = System.Diagnostics.Stopwatch.StartNew();
         try
         {
-            await EnsureImageAsync(spec.Image, cancellationToken).ConfigureAwait(false);
+            await _images.EnsureAsync(spec.Image, ImagesInUse, cancellationToken).ConfigureAwait(false);
             var pulled = clock.Elapsed;
             CreateContainerResponse created;
             try
@@ -224,12 +228,8 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
             catch (DockerApiException e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
             {
                 // The image went away since this runtime last saw it (removed by hand): pull it again, once.
-                lock (_lock)
-                {
-                    _present.Remove(spec.Image);
-                }
-
-                await EnsureImageAsync(spec.Image, cancellationToken).ConfigureAwait(false);
+                _images.Forget(spec.Image);
+                await _images.EnsureAsync(spec.Image, ImagesInUse, cancellationToken).ConfigureAwait(false);
                 created = await _client.Containers.CreateContainerAsync(CreateParameters(spec, id), cancellationToken).ConfigureAwait(false);
             }
 
@@ -276,7 +276,7 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
             }
 
             _post(new ContainerEvent(id, ContainerEventKind.Started));
-            LogStarted(_logger, spec.Labels.GetValueOrDefault("volunteercloud.replica", "?"), pulled.TotalMilliseconds, (made - pulled).TotalMilliseconds, (clock.Elapsed - made).TotalMilliseconds);
+            LogStarted(_logger, Named(spec.Replica), pulled.TotalMilliseconds, (made - pulled).TotalMilliseconds, (clock.Elapsed - made).TotalMilliseconds);
         }
         catch (Exception e) when (e is DockerApiException or HttpRequestException or IOException or TimeoutException or OperationCanceledException)
         {
@@ -345,245 +345,13 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
         return false;
     }
 
-    private async Task EnsureImageAsync(string image, CancellationToken cancellationToken)
+    /// <summary>The images our containers run (not those stopping): the image cache never removes them.</summary>
+    private IReadOnlySet<string> ImagesInUse()
     {
         lock (_lock)
         {
-            if (_present.Contains(image))
-            {
-                Touch(image); // seen on this engine already: no round trip (a create that finds it gone pulls again)
-                return;
-            }
+            return _entries.Values.Where(e => e.Status != ContainerStatus.Stopping).Select(e => e.Spec.Image).ToHashSet(StringComparer.Ordinal);
         }
-
-        await _pulls.WaitAsync(cancellationToken).ConfigureAwait(false); // pulls one at a time, as the simulated engine
-        try
-        {
-            try
-            {
-                await _client.Images.InspectImageAsync(image, cancellationToken).ConfigureAwait(false);
-                Touch(image);
-                lock (_lock)
-                {
-                    _present.Add(image);
-                }
-
-                return;
-            }
-            catch (DockerImageNotFoundException)
-            {
-            }
-
-            var (name, tag) = SplitImage(image);
-            await _client.Images.CreateImageAsync(new ImagesCreateParameters { FromImage = name, Tag = tag }, null, new Progress<JSONMessage>(), cancellationToken).ConfigureAwait(false);
-            await _client.Images.InspectImageAsync(image, cancellationToken).ConfigureAwait(false); // a failed pull reports itself only in the progress stream
-            Touch(image, pulled: true);
-            await KeepWithinDiskShareAsync(image, cancellationToken).ConfigureAwait(false);
-            lock (_lock)
-            {
-                _present.Add(image);
-            }
-        }
-        finally
-        {
-            _pulls.Release();
-        }
-    }
-
-    /// <summary>Records a use of an image: one this daemon pulled is tracked from then on; others are not ours.</summary>
-    private void Touch(string image, bool pulled = false)
-    {
-        lock (_lock)
-        {
-            if (pulled || _pulled.ContainsKey(image))
-            {
-                _pulled[image] = ++_useClock;
-                if (pulled)
-                {
-                    SavePulled();
-                }
-            }
-        }
-    }
-
-    /// <summary>
-    /// The images this daemon pulled, kept in its state file so a restart still knows which it may remove. Written
-    /// whole or not at all; a write that fails is logged and the start goes on (a restart then forgets an image it
-    /// pulled, and leaves it on disk rather than remove one it may not own).
-    /// </summary>
-    private void SavePulled()
-    {
-        if (_options.StateFile is { } file)
-        {
-            try
-            {
-                Runtime.AtomicFile.Write(file, Encoding.UTF8.GetBytes(string.Concat(_pulled.OrderBy(p => p.Value).Select(p => p.Key + "\n"))));
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                LogPulledNotSaved(_logger, file, e);
-            }
-        }
-    }
-
-    private void LoadPulled()
-    {
-        if (_options.StateFile is { } file && File.Exists(file))
-        {
-            foreach (var image in File.ReadAllLines(file).Where(l => l.Length > 0))
-            {
-                _pulled[image] = ++_useClock;
-            }
-        }
-    }
-
-    /// <summary>
-    /// Keeps the images this daemon pulled within the volunteer's disk share: removes the least recently used ones
-    /// no container of ours runs, oldest first; if the new image alone does not fit, it is removed and the start fails.
-    /// Images the daemon did not pull (the volunteer's own) are never touched.
-    /// </summary>
-    private async Task KeepWithinDiskShareAsync(string pulledNow, CancellationToken cancellationToken)
-    {
-        var sizes = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var listed in await _client.Images.ListImagesAsync(new ImagesListParameters(), cancellationToken).ConfigureAwait(false))
-        {
-            foreach (var repoTag in listed.RepoTags ?? [])
-            {
-                sizes[repoTag] = listed.Size;
-            }
-        }
-
-        List<(string Image, long Used)> candidates;
-        long total;
-        lock (_lock)
-        {
-            foreach (var gone in _pulled.Keys.Where(i => !sizes.ContainsKey(Canonical(i))).ToList())
-            {
-                _pulled.Remove(gone); // removed by someone else
-            }
-
-            SavePulled();
-
-            total = _pulled.Keys.Sum(i => sizes.GetValueOrDefault(Canonical(i)));
-            var inUse = _entries.Values.Where(e => e.Status != ContainerStatus.Stopping).Select(e => e.Spec.Image).ToHashSet(StringComparer.Ordinal);
-            candidates = [.. _pulled.Where(p => p.Key != pulledNow && !inUse.Contains(p.Key)).OrderBy(p => p.Value).Select(p => (p.Key, p.Value))];
-        }
-
-        foreach (var (image, _) in candidates)
-        {
-            if (total <= _options.DiskBytes)
-            {
-                break;
-            }
-
-            try
-            {
-                await _client.Images.DeleteImageAsync(image, new ImageDeleteParameters(), cancellationToken).ConfigureAwait(false);
-                total -= sizes.GetValueOrDefault(Canonical(image));
-                lock (_lock)
-                {
-                    _pulled.Remove(image);
-                    _present.Remove(image);
-                    SavePulled();
-                }
-
-                LogEvicted(_logger, image);
-            }
-            catch (DockerApiException e)
-            {
-                LogStopFailed(_logger, image, e.Message); // in use by a container that is not ours: keep it
-            }
-        }
-
-        if (total > _options.DiskBytes)
-        {
-            await _client.Images.DeleteImageAsync(pulledNow, new ImageDeleteParameters(), cancellationToken).ConfigureAwait(false);
-            lock (_lock)
-            {
-                _pulled.Remove(pulledNow);
-                SavePulled();
-            }
-
-            throw new IOException($"the images would take {total >> 20} MiB, more than the volunteer's disk share of {_options.DiskBytes >> 20} MiB");
-        }
-    }
-
-    /// <summary>How the engine lists an image: with a tag (":latest" when none is given).</summary>
-    private static string Canonical(string image)
-    {
-        var (name, tag) = SplitImage(image);
-        return image.Contains('@', StringComparison.Ordinal) ? image : $"{name}:{tag}";
-    }
-
-    /// <summary>Splits an image reference into repository and tag (a port in the registry's host is not a tag).</summary>
-    internal static (string Name, string Tag) SplitImage(string image)
-    {
-        var at = image.IndexOf('@', StringComparison.Ordinal);
-        if (at >= 0)
-        {
-            return (image[..at], image[(at + 1)..]);
-        }
-
-        var colon = image.LastIndexOf(':');
-        return colon > image.LastIndexOf('/') ? (image[..colon], image[(colon + 1)..]) : (image, "latest");
-    }
-
-    private CreateContainerParameters CreateParameters(ContainerSpec spec, ContainerId id)
-    {
-        var labels = new Dictionary<string, string>(spec.Labels, StringComparer.Ordinal) { [NodeLabel] = _options.Node.Value.ToString(CultureInfo.InvariantCulture) };
-        var exposed = new Dictionary<string, EmptyStruct>(StringComparer.Ordinal);
-        var bindings = new Dictionary<string, IList<global::Docker.DotNet.Models.PortBinding>>(StringComparer.Ordinal);
-        foreach (var port in spec.Ports)
-        {
-            var key = $"{port.ContainerPort.ToString(CultureInfo.InvariantCulture)}/{port.Protocol}";
-            exposed[key] = default;
-            bindings[key] = [new global::Docker.DotNet.Models.PortBinding { HostIP = _options.PublishAddress ?? string.Empty, HostPort = port.HostPort == 0 ? string.Empty : port.HostPort.ToString(CultureInfo.InvariantCulture) }];
-        }
-
-        return new CreateContainerParameters
-        {
-            Image = spec.Image,
-            Name = ContainerName(spec, id),
-            Cmd = spec.Command.Count > 0 ? [.. spec.Command] : null!,
-            Env = [.. spec.Environment.Select(e => e.Key + "=" + e.Value)],
-            Labels = labels,
-            ExposedPorts = exposed,
-            Healthcheck = spec.HealthCheck is { } health ? new HealthcheckConfig
-            {
-                Test = [.. health.Test],
-                Interval = health.Interval,
-                Timeout = health.Timeout,
-                Retries = health.Retries,
-                StartPeriod = health.StartPeriod,
-            } : null,
-            HostConfig = new HostConfig
-            {
-                Memory = spec.Limits.MemoryBytes,
-                MemorySwap = spec.Limits.MemoryBytes, // no swap beyond the limit
-                NanoCPUs = (long)Math.Round(spec.Limits.Cpus * 1e9),
-                PidsLimit = _options.PidsLimit,
-                PortBindings = bindings,
-                Privileged = false,
-                ReadonlyRootfs = spec.ReadOnlyRootFilesystem,
-                CapDrop = ["ALL"],
-                CapAdd = [.. DockerRuntimeOptions.Capabilities],
-                SecurityOpt = ["no-new-privileges"],
-                NetworkMode = "bridge",
-                RestartPolicy = new RestartPolicy { Name = RestartPolicyKind.No }, // the stewards restart replicas, not the engine
-            },
-        };
-    }
-
-    private string ContainerName(ContainerSpec spec, ContainerId id)
-    {
-        var replica = spec.Labels.GetValueOrDefault("volunteercloud.replica", "replica");
-        var name = new StringBuilder("vc-").Append(_options.Node.Value.ToString(CultureInfo.InvariantCulture)).Append('-');
-        foreach (var c in replica)
-        {
-            name.Append(char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-' ? c : '_');
-        }
-
-        return name.Append('-').Append(id.Value.ToString(CultureInfo.InvariantCulture)).ToString(); // the runtime's id: unique, and no second counter
     }
 
     private async Task StopAsync(ContainerId id, string dockerId, CancellationToken cancellationToken, string reason = "stopped")
@@ -640,96 +408,6 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
         }
     }
 
-    private async Task FollowEventsAsync(CancellationToken cancellationToken)
-    {
-        var parameters = new ContainerEventsParameters
-        {
-            Filters = new Dictionary<string, IDictionary<string, bool>>
-            {
-                ["type"] = new Dictionary<string, bool> { ["container"] = true },
-                ["event"] = new Dictionary<string, bool> { ["die"] = true, ["health_status"] = true },
-                ["label"] = new Dictionary<string, bool> { [$"{NodeLabel}={_options.Node.Value}"] = true },
-            },
-        };
-
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            try
-            {
-                await _client.System.MonitorEventsAsync(parameters, new SyncProgress(OnEngineEvent), cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e) when (e is DockerApiException or HttpRequestException or IOException)
-            {
-                LogEventsLost(_logger, e.Message);
-                try
-                {
-                    await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-            }
-        }
-    }
-
-    private void OnEngineEvent(Message message)
-    {
-        if (message.Actor?.ID is not { } dockerId)
-        {
-            return;
-        }
-
-        if (message.Action is "health_status: unhealthy")
-        {
-            ContainerId sick;
-            lock (_lock)
-            {
-                if (!_byDockerId.TryGetValue(dockerId, out sick) || _entries[sick].Status != ContainerStatus.Running)
-                {
-                    return; // not ours, or still starting (WaitHealthyAsync decides)
-                }
-
-                _entries[sick].Status = ContainerStatus.Stopping;
-            }
-
-            // An unhealthy replica is stopped and reported exited: its steward starts a healthy one.
-            _ = Task.Run(() => StopAsync(sick, dockerId, _stopping.Token, "unhealthy"));
-            return;
-        }
-
-        if (message.Action != "die")
-        {
-            return;
-        }
-
-        ContainerId id;
-        lock (_lock)
-        {
-            if (!_byDockerId.TryGetValue(dockerId, out id) || _entries[id].Status == ContainerStatus.Stopping)
-            {
-                return; // not ours, or being stopped by us (StopAsync reports it)
-            }
-
-            _entries[id].Status = ContainerStatus.Stopping;
-        }
-
-        var exitCode = message.Actor.Attributes is { } attributes && attributes.TryGetValue("exitCode", out var code) &&
-                       int.TryParse(code, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed) ? parsed : -1;
-        _ = Task.Run(async () =>
-        {
-            await TryRemoveAsync(dockerId).ConfigureAwait(false);
-            if (Forget(id, dockerId))
-            {
-                _post(new ContainerEvent(id, ContainerEventKind.Exited, exitCode, "exited"));
-            }
-        });
-    }
-
     [LoggerMessage(1, LogLevel.Information, "Removing container {Container} (replica {Replica}) left by a previous run of this host")]
     private static partial void LogLeftover(ILogger logger, string container, string replica);
 
@@ -739,20 +417,16 @@ internal sealed partial class DockerContainerRuntime : IContainerRuntime, IAsync
     [LoggerMessage(3, LogLevel.Warning, "Could not stop or remove container {Container}: {Reason}")]
     private static partial void LogStopFailed(ILogger logger, string container, string reason);
 
-    [LoggerMessage(7, LogLevel.Information, "Removed image {Image}, unused, to stay within the volunteer's disk share")]
-    private static partial void LogEvicted(ILogger logger, string image);
-
     [LoggerMessage(6, LogLevel.Information, "Starting {Replica} ({Image})")]
     private static partial void LogRunning(ILogger logger, string replica, string image);
 
     [LoggerMessage(5, LogLevel.Information, "Started {Replica}: image {ImageMs:F0} ms, create {CreateMs:F0} ms, start {StartMs:F0} ms")]
     private static partial void LogStarted(ILogger logger, string replica, double imageMs, double createMs, double startMs);
 
-    [LoggerMessage(20, LogLevel.Warning, "Could not write {File}, the images this daemon pulled; after a restart it leaves the newest on disk")]
-    private static partial void LogPulledNotSaved(ILogger logger, string file, Exception exception);
-
     [LoggerMessage(4, LogLevel.Warning, "Lost the engine's event stream ({Reason}); following it again")]
     private static partial void LogEventsLost(ILogger logger, string reason);
+
+    private static string Named(string replica) => replica.Length > 0 ? replica : "?";
 
     private sealed class Entry(ContainerSpec spec)
     {

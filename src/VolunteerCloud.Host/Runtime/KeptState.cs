@@ -7,39 +7,6 @@ using VolunteerCloud.Wire;
 
 namespace VolunteerCloud.Host.Runtime;
 
-/// <summary>Writes a file whole or not at all: a new file, flushed to disk, then renamed over the old one.</summary>
-internal static class AtomicFile
-{
-    /// <summary>Writes <paramref name="bytes"/> to <paramref name="file"/>; on failure the old file is untouched and the partial new one removed.</summary>
-    public static void Write(string file, ReadOnlySpan<byte> bytes)
-    {
-        var temporary = file + ".new";
-        try
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
-            using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
-            {
-                stream.Write(bytes);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, file, overwrite: true);
-        }
-        catch
-        {
-            try
-            {
-                File.Delete(temporary);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-            }
-
-            throw;
-        }
-    }
-}
-
 /// <summary>
 /// The desired state the daemon keeps in <c>DataDirectory/desired-state</c> between lives
 /// (<see cref="DesiredStateSnapshot"/>), so a cluster whose every node restarted gets its apps back. Runs on the
@@ -60,11 +27,8 @@ internal static class AtomicFile
 /// is saved over it in this life; a damaged one is set aside under a new name (nothing is deleted).</item>
 /// </list>
 /// </summary>
-internal sealed partial class KeptDesiredState(string directory, ILogger logger)
+internal sealed partial class KeptDesiredState(DataDirectory directory, ILogger logger)
 {
-    /// <summary>The file's name in the data directory.</summary>
-    public const string FileName = "desired-state";
-
     private IReadOnlyList<StateEntry> _kept = [];
     private string? _keptCluster;
     private bool _mayWrite = true;
@@ -83,7 +47,7 @@ internal sealed partial class KeptDesiredState(string directory, ILogger logger)
     public TimeSpan SaveInterval { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>The file.</summary>
-    public string File => Path.Combine(directory, FileName);
+    public string File => directory.DesiredStateFile;
 
     /// <summary>Whether the kept entries have been merged (from then on changes are saved).</summary>
     public bool Restored { get; private set; }
@@ -228,7 +192,7 @@ internal sealed partial class KeptDesiredState(string directory, ILogger logger)
 
         try
         {
-            AtomicFile.Write(File, DesiredStateSnapshot.Encode(entries));
+            DataDirectory.WriteAtomically(File, DesiredStateSnapshot.Encode(entries));
             if (_writeFailing)
             {
                 _writeFailing = false;
@@ -281,11 +245,8 @@ internal sealed partial class KeptDesiredState(string directory, ILogger logger)
 /// changed: they are not used) nor keeps the first cluster's members beside the new one's (another cluster id: they
 /// are dropped). Runs on the node's loop; <see cref="Current"/> may be read from any thread.
 /// </summary>
-internal sealed partial class KeptPeers(string directory, ILogger logger, Random random, IReadOnlyCollection<string>? seeds = null)
+internal sealed partial class KeptPeers(DataDirectory directory, ILogger logger, Random random, IReadOnlyCollection<string>? seeds = null)
 {
-    /// <summary>The file's name in the data directory.</summary>
-    public const string FileName = "peers";
-
     /// <summary>How many members are kept.</summary>
     public const int Capacity = 16;
 
@@ -298,7 +259,7 @@ internal sealed partial class KeptPeers(string directory, ILogger logger, Random
     private bool _writeFailing;
 
     /// <summary>The file.</summary>
-    public string File => Path.Combine(directory, FileName);
+    public string File => directory.PeersFile;
 
     /// <summary>The members kept now: loaded at start, then updated from the view.</summary>
     public IReadOnlyList<string> Current => _current;
@@ -376,7 +337,7 @@ internal sealed partial class KeptPeers(string directory, ILogger logger, Random
         var header = (Cluster is null ? "" : $"{ClusterLine} {Cluster}\n") + $"{SeedsLine} {string.Join(' ', _seeds)}".TrimEnd() + "\n";
         try
         {
-            AtomicFile.Write(File, Encoding.UTF8.GetBytes(header + string.Join("", keep.Select(a => a + "\n"))));
+            DataDirectory.WriteAtomically(File, Encoding.UTF8.GetBytes(header + string.Join("", keep.Select(a => a + "\n"))));
             _writeFailing = false;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -1,117 +1,86 @@
 using System.Diagnostics.Metrics;
-using System.Globalization;
-using System.IO.Hashing;
 using System.Net;
-using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using System.Security.Cryptography;
-using System.Text;
-using System.Threading.Channels;
 using Docker.DotNet;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using VolunteerCloud.Containers;
+using VolunteerCloud.Availability;
 using VolunteerCloud.ControlPlane;
 using VolunteerCloud.Host.Docker;
 using VolunteerCloud.Host.Transport;
 using VolunteerCloud.Membership;
 using VolunteerCloud.Randomness;
-using VolunteerCloud.Wire;
 
 namespace VolunteerCloud.Host.Runtime;
 
 /// <summary>
-/// Runs one <see cref="ControlPlaneNode"/> on this machine: a single loop takes its inputs one at a time from a
-/// bounded channel — datagrams from peers, timers on the system clock, container events from Docker Engine, and
-/// commands from the HTTP API — and the node's effects go out through the context (the peer transport, timers, the
-/// engine). The same node code runs in the simulator; only this loop and the context differ.
+/// The volunteer daemon's node: wires one <see cref="ControlPlaneNode"/> — with the membership protocol, placement
+/// strategy, churn handler and residual-uptime model chosen through the Sdk's dependency injection — to the peer
+/// transport and Docker Engine, runs it on a <see cref="NodeLoop{TNode}"/>, keeps what it must between lives in its
+/// <see cref="DataDirectory"/>, and leaves through its <see cref="VolunteerLifecycle"/>. The same node code runs in the
+/// simulator; only the loop and the context differ.
 /// </summary>
 internal sealed partial class NodeRuntime : BackgroundService
 {
-    private readonly Channel<Input> _inputs = Channel.CreateBounded<Input>(new BoundedChannelOptions(10_000) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    private readonly NodeLoop<ControlPlaneNode> _loop = new();
     private readonly VolunteerOptions _options;
+    private readonly DataDirectory _data;
     private readonly IMembershipProtocolFactory _membership;
     private readonly IPlacementStrategyFactory _placement;
+    private readonly IChurnHandlerFactory _churn;
+    private readonly ResidualUptimeEstimator _survival;
     private readonly TimeProvider _clock;
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
-    private readonly Meter _meter;
-    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly IHostApplicationLifetime? _lifetime;
     private DockerClient? _docker;
     private DockerContainerRuntime? _containers;
     private PeerTransport? _transport;
     private HostNodeContext? _context;
     private ControlPlaneNode? _node;
+    private VolunteerLifecycle? _lifecycle;
     private long _viewVersion = -1;
-    private long _droppedInputs;
-    private volatile bool _drained;
     private bool _clusterMember; // this node has synced with a peer, in this life or an earlier one (the marker file)
     private KeptDesiredState? _keptState; // the desired state, kept between lives
     private KeptPeers? _keptPeers; // members seen alive, kept between lives to rejoin through
     private long _started; // the clock's timestamp at start (the kept state's delays)
-    private readonly IHostApplicationLifetime? _lifetime;
     private Api.Metrics.Snapshot _snapshot = Api.Metrics.Snapshot.Empty;
 
-    public NodeRuntime(IOptions<VolunteerOptions> options, IMembershipProtocolFactory membership, IPlacementStrategyFactory placement, TimeProvider clock, ILoggerFactory loggers, IMeterFactory meters, IHostApplicationLifetime? lifetime = null)
+    public NodeRuntime(
+        IOptions<VolunteerOptions> options,
+        IMembershipProtocolFactory membership,
+        IPlacementStrategyFactory placement,
+        IChurnHandlerFactory churn,
+        ResidualUptimeEstimator survival,
+        TimeProvider clock,
+        ILoggerFactory loggers,
+        IMeterFactory meters,
+        IHostApplicationLifetime? lifetime = null)
     {
         _lifetime = lifetime;
         _options = options.Value;
+        _data = new DataDirectory(_options.DataDirectory);
         _membership = membership;
         _placement = placement;
+        _churn = churn;
+        _survival = survival;
         _clock = clock;
         _loggers = loggers;
         _logger = loggers.CreateLogger<NodeRuntime>();
-        _meter = meters.Create(Api.Metrics.MeterName);
-        Api.Metrics.CreateInstruments(_meter, () => _snapshot);
+        Meter = meters.Create(Api.Metrics.MeterName);
+        Api.Metrics.CreateInstruments(Meter, () => _snapshot);
     }
 
     /// <summary>The meter of the daemon's instruments.</summary>
-    public Meter Meter => _meter;
+    public Meter Meter { get; }
 
     /// <summary>The HTTP API's port.</summary>
     public int ApiPort => _options.ApiPort;
 
-    /// <summary>Reads the node's counters on its loop for the next scrape.</summary>
-    public async Task RefreshSnapshotAsync(CancellationToken cancellationToken)
-    {
-        var transport = Transport;
-        _snapshot = await InvokeAsync((node, context) => new Api.Metrics.Snapshot(
-            Api.Metrics.Snapshot.Alive(node.Membership.View),
-            node.Apps.Count(),
-            node.LocalReplicas.Count(),
-            node.Stewarded.Count,
-            context.Containers.Allocated.Cpus,
-            context.Containers.Capacity.Cpus,
-            context.Containers.Allocated.MemoryBytes,
-            context.Containers.Capacity.MemoryBytes,
-            Interlocked.Read(ref transport.Sent),
-            Interlocked.Read(ref transport.Received),
-            Interlocked.Read(ref transport.DroppedUnknownPeer) + Interlocked.Read(ref transport.DroppedSendError) + Interlocked.Read(ref transport.DroppedMalformed) + DroppedInputs + Interlocked.Read(ref transport.DroppedConnections),
-            Interlocked.Read(ref transport.DroppedForged) + Interlocked.Read(ref transport.DroppedUnknownKey) + Interlocked.Read(ref transport.DroppedPlaintext) + Interlocked.Read(ref transport.DroppedReplayed) + Interlocked.Read(ref transport.DroppedStale),
-            node.Counters.CommandsSent,
-            node.Counters.ContainersStarted,
-            node.Counters.Reconciles)
-        {
-            DropsByReason =
-            [
-                ("unknown_peer", Interlocked.Read(ref transport.DroppedUnknownPeer)),
-                ("send_error", Interlocked.Read(ref transport.DroppedSendError)),
-                ("malformed", Interlocked.Read(ref transport.DroppedMalformed)),
-                ("queue_full", DroppedInputs),
-                ("tcp_connection_limit", Interlocked.Read(ref transport.DroppedConnections)),
-                ("forged", Interlocked.Read(ref transport.DroppedForged)),
-                ("unknown_key", Interlocked.Read(ref transport.DroppedUnknownKey)),
-                ("plaintext", Interlocked.Read(ref transport.DroppedPlaintext)),
-                ("replayed", Interlocked.Read(ref transport.DroppedReplayed)),
-                ("stale", Interlocked.Read(ref transport.DroppedStale)),
-            ],
-        }, cancellationToken).ConfigureAwait(false);
-    }
-
     /// <summary>Completes when the node has started (the API waits for it).</summary>
-    public Task Ready => _ready.Task;
+    public Task Ready => _loop.Running;
 
     /// <summary>This node's id.</summary>
     public NodeId Self => _transport?.Self ?? default;
@@ -123,18 +92,15 @@ internal sealed partial class NodeRuntime : BackgroundService
 
     public DockerContainerRuntime Containers => _containers ?? throw new InvalidOperationException("The node has not started.");
 
-    /// <summary>Inputs dropped because the queue was full (datagrams only; commands wait).</summary>
-    public long DroppedInputs => Interlocked.Read(ref _droppedInputs);
-
     /// <summary>Whether the node is leaving (a graceful leave or an owner reclaim has begun).</summary>
-    public bool Leaving { get; private set; }
+    public bool Leaving => _lifecycle?.Leaving ?? false;
 
     /// <summary>
     /// Whether the node began a cluster of its own, so the desired state it holds is all there is: it was given no
-    /// seed but itself, and it had never synced with a peer before (the <c>cluster-member</c> file in
-    /// <see cref="VolunteerOptions.DataDirectory"/>, written once it has). Any other node — a joiner whose seeds are
-    /// silent for now, a member restarted during a partition or with its seeds restarting too — holds none of the
-    /// desired state until it has synced with a peer, and says so rather than report apps as nonexistent.
+    /// seed but itself, and it had never synced with a peer before (<see cref="DataDirectory.IsClusterMember"/>). Any
+    /// other node — a joiner whose seeds are silent for now, a member restarted during a partition or with its seeds
+    /// restarting too — holds none of the desired state until it has synced with a peer, and says so rather than
+    /// report apps as nonexistent.
     /// </summary>
     public bool StartedAlone { get; private set; }
 
@@ -149,12 +115,19 @@ internal sealed partial class NodeRuntime : BackgroundService
     }
 
     /// <summary>Runs <paramref name="action"/> on the node's loop, between two inputs, and returns its result.</summary>
-    public async Task<T> InvokeAsync<T>(Func<ControlPlaneNode, NodeContext, T> action, CancellationToken cancellationToken = default)
+    public Task<T> InvokeAsync<T>(Func<ControlPlaneNode, NodeContext, T> action, CancellationToken cancellationToken = default) =>
+        _loop.InvokeAsync(action, cancellationToken);
+
+    /// <summary>Announces that this host leaves (now or after <paramref name="delay"/>), then drains and leaves: the owner reclaims the machine.</summary>
+    public Task DrainAsync(CancellationToken cancellationToken, TimeSpan? delay = null) =>
+        (_lifecycle ?? throw new InvalidOperationException("The node has not started.")).DrainAsync(cancellationToken, delay);
+
+    /// <summary>Reads the node's counters on its loop for the next scrape.</summary>
+    public async Task RefreshSnapshotAsync(CancellationToken cancellationToken)
     {
-        await _ready.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-        var command = new CommandInput((node, context) => action(node, context));
-        await _inputs.Writer.WriteAsync(command, cancellationToken).ConfigureAwait(false);
-        return (T)(await command.Result.Task.WaitAsync(cancellationToken).ConfigureAwait(false))!;
+        var transport = Transport;
+        var dropped = _loop.DroppedInputs;
+        _snapshot = await InvokeAsync((node, context) => Api.Metrics.Snapshot.Of(node, context, transport, dropped), cancellationToken).ConfigureAwait(false);
     }
 
     public override async Task StartAsync(CancellationToken cancellationToken)
@@ -168,9 +141,9 @@ internal sealed partial class NodeRuntime : BackgroundService
         }
 
         var bind = new IPEndPoint(IPAddress.Parse(_options.BindAddress), _options.GossipPort);
-        var advertiseAddress = _options.AdvertiseAddress is { } configured ? IPAddress.Parse(configured) : GuessAdvertiseAddress(bind.Address);
+        var advertiseAddress = _options.AdvertiseAddress is { } configured ? IPAddress.Parse(configured) : SeedResolver.GuessAdvertiseAddress(bind.Address);
         Advertised = new IPEndPoint(advertiseAddress, _options.GossipPort);
-        var self = new NodeId(_options.NodeId != 0 ? _options.NodeId : DeriveNodeId(Advertised));
+        var self = new NodeId(_options.NodeId != 0 ? _options.NodeId : SeedResolver.DeriveNodeId(Advertised));
         var keyring = new Keyring(_options.KeyBytes);
         if (!keyring.Enabled)
         {
@@ -178,13 +151,14 @@ internal sealed partial class NodeRuntime : BackgroundService
         }
 
         _transport = new PeerTransport(self, bind, _options.MaxUdpPayload, _loggers.CreateLogger<PeerTransport>(), keyring, _clock, _options.ReplayWindow);
-        _transport.Start(OnDatagram);
+        _transport.Start(_loop.PostDatagram);
 
+        _data.Ensure();
         _docker = new DockerClientBuilder().WithEndpoint(new Uri(_options.DockerEndpoint)).Build();
         _containers = new DockerContainerRuntime(
             _docker,
-            new DockerRuntimeOptions(self, _options.Capacity, _options.PidsLimit, _options.StopGrace, _options.PublishAddress, _options.DiskMegabytes << 20, PulledImagesFile()),
-            OnContainerEvent,
+            new DockerRuntimeOptions(self, _options.Capacity, _options.PidsLimit, _options.StopGrace, _options.PublishAddress, _options.DiskMegabytes << 20, _data.PulledImagesFile),
+            _loop.PostContainerEvent,
             _loggers.CreateLogger<DockerContainerRuntime>());
         try
         {
@@ -196,22 +170,24 @@ internal sealed partial class NodeRuntime : BackgroundService
         }
 
         _started = _clock.GetTimestamp();
-        _clusterMember = File.Exists(ClusterMemberFile);
-        _keptState = new KeptDesiredState(_options.DataDirectory, _loggers.CreateLogger<KeptDesiredState>());
+        _clusterMember = _data.IsClusterMember;
+        _keptState = new KeptDesiredState(_data, _loggers.CreateLogger<KeptDesiredState>());
         _keptState.Load();
-        _keptPeers = new KeptPeers(_options.DataDirectory, _logger, Random.Shared, _options.Seeds);
+        _keptPeers = new KeptPeers(_data, _logger, Random.Shared, _options.Seeds);
         if (_clusterMember)
         {
             _keptPeers.Load(); // without the marker (deleted to found a new cluster) the old members are not looked up
         }
 
-        var (seeds, selfSeeds) = await ResolveSeedsOrKeptPeersAsync(cancellationToken).ConfigureAwait(false);
+        var resolver = new SeedResolver(_transport, Advertised, _options.Seeds, _keptPeers, _logger);
+        _lifecycle = new VolunteerLifecycle(_loop, _options, _clock, resolver, _logger, _lifetime);
+        var (seeds, selfSeeds) = await resolver.ResolveOrKeptAsync(cancellationToken).ConfigureAwait(false);
 
         var onlySelf = _options.Seeds.Count == selfSeeds;
         StartedAlone = onlySelf && !_clusterMember;
         if (onlySelf && _clusterMember)
         {
-            LogWasMember(_logger, ClusterMemberFile);
+            LogWasMember(_logger, _data.ClusterMemberFile);
         }
 
         var capacity = _options.Capacity;
@@ -221,43 +197,44 @@ internal sealed partial class NodeRuntime : BackgroundService
             ApiPort = (ushort)_options.ApiPort,
         };
         var membership = _membership.Create(new MembershipSetup(self, metadata, seeds));
-        var churn = new ProactiveChurnHandler(_options.RescheduleGrace, residualThresholdHours: 0); // moves replicas off hosts that announce they leave
+        var placement = _placement.Create();
+        var churn = _churn.Create();
         // A real node acts on a change within milliseconds (the simulator's 200 ms batches many nodes' changes).
-        _node = new ControlPlaneNode(self, membership, _placement.Create(), churn, new ControlPlaneOptions
+        _node = new ControlPlaneNode(self, membership, placement, churn, new ControlPlaneOptions
         {
             ReconcileDelay = TimeSpan.FromMilliseconds(2),
             State = new ReplicatedStateOptions { ConfirmUntilSynced = true }, // the API tells "no such app" only once synced
-        });
+        }, _survival);
         var seed = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
-        _context = new HostNodeContext(self, _clock, new SplittableRandom(seed), _containers, _transport, _loggers.CreateLogger("VolunteerCloud.Node"), _meter, OnTimer);
-        LogStarting(_logger, self.Value, Advertised, seeds.Count, capacity.ToString());
+        _context = new HostNodeContext(self, _clock, new SplittableRandom(seed), _containers, _transport, _loggers.CreateLogger("VolunteerCloud.Node"), Meter, _loop.PostTimer);
+        LogStarting(_logger, self.Value, Advertised, seeds.Count, capacity.ToString(), _membership.Name, placement.Name, churn.Name);
         await base.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// Graceful leave (SIGTERM, Ctrl+C, or <c>vchost leave</c>): announce the departure, let the stewards start
-    /// replacements elsewhere and stop the copies here (up to <see cref="VolunteerOptions.LeaveDrainTimeout"/>), leave
-    /// the membership, then stop whatever still runs.
+    /// Graceful leave (SIGTERM, Ctrl+C, or <c>vchost leave</c>): drain and leave (<see cref="VolunteerLifecycle.DrainAsync"/>),
+    /// keep the last change of the desired state, then stop whatever still runs.
     /// </summary>
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_node is not null && _ready.Task.IsCompletedSuccessfully && ExecuteTask is { IsCompleted: false } && !_drained)
+        if (_node is not null && _loop.Running.IsCompletedSuccessfully && ExecuteTask is { IsCompleted: false } && _lifecycle is { Drained: false } lifecycle)
         {
             try
             {
-                await DrainAsync(cancellationToken).ConfigureAwait(false);
+                await lifecycle.DrainAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
             }
         }
 
-        _inputs.Writer.TryComplete();
+        _loop.Complete();
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
         if (_node is not null && ExecuteTask is { IsCompleted: true })
         {
             _keptState?.Flush(_node.DesiredVersion, _node.DesiredEntries); // the last change, if the save interval held it back
         }
+
         _context?.CancelAll();
         if (_containers is not null)
         {
@@ -275,66 +252,21 @@ internal sealed partial class NodeRuntime : BackgroundService
         LogStopped(_logger);
     }
 
-    /// <summary>Announces that this host leaves (now or after <paramref name="delay"/>), then drains and leaves: the owner reclaims the machine.</summary>
-    public async Task DrainAsync(CancellationToken cancellationToken, TimeSpan? delay = null)
-    {
-        // Announced at once, so the stewards start replacements during any delay the owner gave.
-        await InvokeAsync((node, context) => { node.AnnounceLeaving(context); Leaving = true; return true; }, cancellationToken).ConfigureAwait(false);
-        if (delay is { } wait && wait > TimeSpan.Zero)
-        {
-            await Task.Delay(wait, _clock, cancellationToken).ConfigureAwait(false);
-        }
-
-        LogLeaving(_logger, _options.LeaveDrainTimeout);
-        var deadline = _clock.GetUtcNow() + _options.LeaveDrainTimeout;
-        while (_clock.GetUtcNow() < deadline)
-        {
-            var left = await InvokeAsync((node, _) => node.LocalReplicas.Count(), cancellationToken).ConfigureAwait(false);
-            if (left == 0)
-            {
-                break;
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(250), _clock, cancellationToken).ConfigureAwait(false);
-        }
-
-        await InvokeAsync((node, context) => { node.Membership.Leave(context); return true; }, cancellationToken).ConfigureAwait(false);
-        await Task.Delay(TimeSpan.FromMilliseconds(500), _clock, cancellationToken).ConfigureAwait(false); // let the leave gossip go out
-        _drained = true; // StopAsync (which `vchost leave` ends in) does not drain again
-    }
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var node = _node!;
         var context = _context!;
-        node.OnStart(context);
-        Keep(node, context); // a founder restores its own kept state at once
-        _ready.TrySetResult();
-        LearnAddresses(node);
-        if (_options.AllowedHours.Count > 0)
-        {
-            _ = Task.Run(() => WatchHoursAsync(stoppingToken), CancellationToken.None);
-        }
-
-        _ = Task.Run(() => RetryJoinAsync(stoppingToken), CancellationToken.None);
-
-        try
-        {
-            await foreach (var input in _inputs.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+        await _loop.RunAsync(
+            node,
+            context,
+            started: () =>
             {
-                try
-                {
-                    Handle(node, context, input);
-                }
-                catch (Exception e) when (input is CommandInput command)
-                {
-                    command.Result.TrySetException(e);
-                }
-                catch (Exception e) when (e is WireFormatException or InvalidOperationException or ArgumentException or KeyNotFoundException)
-                {
-                    LogInputFailed(_logger, input.GetType().Name, e);
-                }
-
+                Keep(node, context); // a founder restores its own kept state at once
+                LearnAddresses(node);
+                _lifecycle!.Start(stoppingToken);
+            },
+            afterInput: () =>
+            {
                 LearnAddresses(node);
                 if (!_clusterMember && node.State.Synced)
                 {
@@ -342,11 +274,9 @@ internal sealed partial class NodeRuntime : BackgroundService
                 }
 
                 Keep(node, context);
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
+            },
+            failed: (input, e) => LogInputFailed(_logger, input, e),
+            stoppingToken).ConfigureAwait(false);
     }
 
     private void Keep(ControlPlaneNode node, NodeContext context)
@@ -358,101 +288,16 @@ internal sealed partial class NodeRuntime : BackgroundService
         }
     }
 
-    private static void Handle(ControlPlaneNode node, HostNodeContext context, Input input)
-    {
-        switch (input)
-        {
-            case DatagramInput datagram:
-                node.OnMessage(context, datagram.From, WireFormat.Decode(datagram.Bytes));
-                break;
-            case TimerInput timer:
-                if (context.TakeFired(timer.Id))
-                {
-                    node.OnTimer(context, timer.Tag);
-                }
-
-                break;
-            case ContainerInput container:
-                node.OnContainerEvent(context, container.Event);
-                break;
-            case CommandInput command:
-                command.Result.TrySetResult(command.Action(node, context));
-                break;
-        }
-    }
-
-    /// <summary>At the end of the allowed hours: leave gracefully and stop the daemon (a service manager starts it again; it waits for the next allowed hour).</summary>
-    private async Task WatchHoursAsync(CancellationToken stoppingToken)
-    {
-        try
-        {
-            while (_options.IsAllowed(_clock.GetLocalNow()))
-            {
-                await Task.Delay(TimeSpan.FromSeconds(30), _clock, stoppingToken).ConfigureAwait(false);
-            }
-
-            LogHoursOver(_logger);
-            _lifetime?.StopApplication(); // StopAsync drains and leaves
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
-    /// <summary>
-    /// Retry-join (as Consul's and Nomad's): while this node knows no other live member, ask the seeds again every few
-    /// seconds and join through whichever answers — a seed that was down, or not yet admitting this node (keys), when it started.
-    /// </summary>
-    private async Task RetryJoinAsync(CancellationToken stoppingToken)
-    {
-        try
-        {
-            while (!stoppingToken.IsCancellationRequested)
-            {
-                await Task.Delay(TimeSpan.FromSeconds(5), _clock, stoppingToken).ConfigureAwait(false);
-                var alone = await InvokeAsync((node, _) => !node.Membership.View.Members.Any(m => m.Id != node.Self && m.State is MemberState.Alive or MemberState.Suspect), stoppingToken).ConfigureAwait(false);
-                if (!alone || Leaving)
-                {
-                    continue;
-                }
-
-                foreach (var seed in (await ResolveSeedsOrKeptPeersAsync(stoppingToken, TimeSpan.FromSeconds(2)).ConfigureAwait(false)).Others)
-                {
-                    await InvokeAsync((node, context) => { node.Membership.JoinThrough(context, seed); return true; }, stoppingToken).ConfigureAwait(false);
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
-    private string ClusterMemberFile => Path.Combine(_options.DataDirectory, "cluster-member");
-
     private void MarkClusterMember(NodeId self)
     {
         _clusterMember = true; // tried once per life: a read-only directory costs this knowledge, not the node
         try
         {
-            Directory.CreateDirectory(_options.DataDirectory);
-            File.WriteAllText(ClusterMemberFile, $"{self}: synced the desired state with a peer; after a restart this node waits to sync again rather than start a cluster of its own (to start a new cluster, delete this file, desired-state and peers)\n");
+            _data.MarkClusterMember(self);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            LogMarkerFailed(_logger, ClusterMemberFile, e);
-        }
-    }
-
-    private string? PulledImagesFile()
-    {
-        try
-        {
-            Directory.CreateDirectory(_options.DataDirectory);
-            return Path.Combine(_options.DataDirectory, "pulled-images.txt");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new InvalidOperationException($"Cannot write to Volunteer:DataDirectory '{_options.DataDirectory}' ({e.Message}); set it to a directory the daemon may write to.", e);
+            LogMarkerFailed(_logger, _data.ClusterMemberFile, e);
         }
     }
 
@@ -477,122 +322,8 @@ internal sealed partial class NodeRuntime : BackgroundService
         _keptPeers!.Update([.. view.Members.Where(m => m.Id != view.Self && m.State == MemberState.Alive).Select(m => m.Metadata.Address)], cluster);
     }
 
-    private void OnDatagram(NodeId from, byte[] bytes)
-    {
-        if (!_inputs.Writer.TryWrite(new DatagramInput(from, bytes)))
-        {
-            Interlocked.Increment(ref _droppedInputs); // a full queue drops datagrams, as a full socket buffer would
-        }
-    }
-
-    private void OnTimer(TimerId id, TimerTag tag)
-    {
-        if (!_inputs.Writer.TryWrite(new TimerInput(id, tag)))
-        {
-            _ = _inputs.Writer.WriteAsync(new TimerInput(id, tag)).AsTask(); // timers are never dropped
-        }
-    }
-
-    private void OnContainerEvent(ContainerEvent containerEvent)
-    {
-        if (!_inputs.Writer.TryWrite(new ContainerInput(containerEvent)))
-        {
-            _ = _inputs.Writer.WriteAsync(new ContainerInput(containerEvent)).AsTask(); // nor container events
-        }
-    }
-
-    /// <summary>
-    /// The seeds (<see cref="ResolveSeedsAsync"/>); when no other node answers among them (or none was given: a founder
-    /// restarted after the others declared it dead), the members the last life kept, for 2 s, so the node rejoins the
-    /// cluster rather than wait for someone to reach it.
-    /// </summary>
-    private async Task<(List<NodeId> Others, int Self)> ResolveSeedsOrKeptPeersAsync(CancellationToken cancellationToken, TimeSpan? patience = null)
-    {
-        var (others, self) = await ResolveSeedsAsync(cancellationToken, patience).ConfigureAwait(false);
-        if (others.Count == 0 && _keptPeers!.Current.Count > 0)
-        {
-            others = (await ResolveSeedsAsync(cancellationToken, TimeSpan.FromSeconds(2), _keptPeers.Endpoints(Advertised)).ConfigureAwait(false)).Others;
-        }
-
-        return (others, self);
-    }
-
-    /// <summary>
-    /// Says hello to every seed: the ids of those that answered and are other nodes, and how many seeds are this node
-    /// itself (its advertised address, or another address of it — loopback, a NAT's — that answered with its own id).
-    /// </summary>
-    private async Task<(List<NodeId> Others, int Self)> ResolveSeedsAsync(CancellationToken cancellationToken, TimeSpan? patience = null, List<IPEndPoint>? kept = null)
-    {
-        var seeds = new List<NodeId>();
-        var endpoints = kept ?? [.. _options.Seeds.Select(IPEndPoint.Parse)];
-        if (endpoints.Count == 0)
-        {
-            return (seeds, 0);
-        }
-
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(patience ?? TimeSpan.FromSeconds(10));
-        var self = endpoints.Count(e => e.Equals(Advertised));
-        var hellos = endpoints.Where(e => !e.Equals(Advertised)).Select(async endpoint =>
-        {
-            try
-            {
-                return (NodeId?)await _transport!.HelloAsync(endpoint, TimeSpan.FromMilliseconds(500), timeout.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                if (kept is null)
-                {
-                    LogSeedSilent(_logger, endpoint); // kept members may have left for good: not a warning each time
-                }
-
-                return null;
-            }
-        }).ToList();
-        foreach (var id in await Task.WhenAll(hellos).ConfigureAwait(false))
-        {
-            if (id == _transport!.Self)
-            {
-                self++;
-            }
-            else if (id is { } seed)
-            {
-                seeds.Add(seed);
-            }
-        }
-
-        return (seeds, self);
-    }
-
-    /// <summary>A node id from the advertised address (FNV-free: xxHash32 of "ip:port", 31 bits, never 0).</summary>
-    internal static int DeriveNodeId(IPEndPoint advertised)
-    {
-        var hash = XxHash32.HashToUInt32(Encoding.UTF8.GetBytes(advertised.ToString())) & 0x7FFF_FFFF;
-        return hash == 0 ? 1 : (int)hash;
-    }
-
-    private static IPAddress GuessAdvertiseAddress(IPAddress bind)
-    {
-        if (!bind.Equals(IPAddress.Any) && !bind.Equals(IPAddress.IPv6Any))
-        {
-            return bind;
-        }
-
-        return NetworkInterface.GetAllNetworkInterfaces()
-            .Where(i => i.OperationalStatus == OperationalStatus.Up && i.NetworkInterfaceType != NetworkInterfaceType.Loopback)
-            .SelectMany(i => i.GetIPProperties().UnicastAddresses)
-            .Select(a => a.Address)
-            .FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? IPAddress.Loopback;
-    }
-
-    [LoggerMessage(1, LogLevel.Information, "Node {Node} starting: gossip at {Address}, {Seeds} seed(s) answered, caps {Caps}")]
-    private static partial void LogStarting(ILogger logger, int node, IPEndPoint address, int seeds, string caps);
-
-    [LoggerMessage(2, LogLevel.Warning, "Seed {Seed} did not answer")]
-    private static partial void LogSeedSilent(ILogger logger, IPEndPoint seed);
-
-    [LoggerMessage(3, LogLevel.Information, "Leaving: stewards move this host's replicas elsewhere (waiting up to {Timeout})")]
-    private static partial void LogLeaving(ILogger logger, TimeSpan timeout);
+    [LoggerMessage(1, LogLevel.Information, "Node {Node} starting: gossip at {Address}, {Seeds} seed(s) answered, caps {Caps}; membership {Membership}, placement {Placement}, churn handler {ChurnHandler}")]
+    private static partial void LogStarting(ILogger logger, int node, IPEndPoint address, int seeds, string caps, string membership, string placement, string churnHandler);
 
     [LoggerMessage(4, LogLevel.Information, "Node stopped")]
     private static partial void LogStopped(ILogger logger);
@@ -602,9 +333,6 @@ internal sealed partial class NodeRuntime : BackgroundService
 
     [LoggerMessage(6, LogLevel.Information, "Outside the allowed hours: joining in {Wait}")]
     private static partial void LogOutsideHours(ILogger logger, TimeSpan wait);
-
-    [LoggerMessage(7, LogLevel.Information, "The allowed hours are over: leaving")]
-    private static partial void LogHoursOver(ILogger logger);
 
     [LoggerMessage(9, LogLevel.Warning, "Could not write {File}: after a restart this node will take its empty desired state for the whole")]
     private static partial void LogMarkerFailed(ILogger logger, string file, Exception exception);
@@ -617,17 +345,4 @@ internal sealed partial class NodeRuntime : BackgroundService
 
     [LoggerMessage(5, LogLevel.Warning, "An input ({Input}) could not be handled")]
     private static partial void LogInputFailed(ILogger logger, string input, Exception exception);
-
-    private abstract record Input;
-
-    private sealed record DatagramInput(NodeId From, byte[] Bytes) : Input;
-
-    private sealed record TimerInput(TimerId Id, TimerTag Tag) : Input;
-
-    private sealed record ContainerInput(ContainerEvent Event) : Input;
-
-    private sealed record CommandInput(Func<ControlPlaneNode, NodeContext, object?> Action) : Input
-    {
-        public TaskCompletionSource<object?> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
 }

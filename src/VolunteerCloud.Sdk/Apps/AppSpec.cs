@@ -142,10 +142,8 @@ public sealed record AppSpec
             Ports = Ports,
             HealthCheck = HealthCheck,
             ReadOnlyRootFilesystem = ReadOnlyRootFilesystem,
-            Labels = ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, [
-                new KeyValuePair<string, string>("volunteercloud.app", Name),
-                new KeyValuePair<string, string>("volunteercloud.replica", replicaId),
-            ]),
+            App = Name,
+            Replica = replicaId,
         };
     }
 

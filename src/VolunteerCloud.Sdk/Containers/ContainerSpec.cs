@@ -40,8 +40,11 @@ public sealed record ContainerSpec
     /// <summary>Container ports to publish.</summary>
     public IReadOnlyList<PortBinding> Ports { get; init; } = [];
 
-    /// <summary>Labels to put on the container, e.g. which app and replica it belongs to.</summary>
-    public IReadOnlyDictionary<string, string> Labels { get; init; } = FrozenDictionary<string, string>.Empty;
+    /// <summary>The app the container runs a copy of (empty when it is none of the cluster's apps).</summary>
+    public string App { get; init; } = string.Empty;
+
+    /// <summary>Which copy it is (<c>ControlPlane.ReplicaId</c>'s text, e.g. <c>web/2.4294967297</c>); the runtime names and labels the container with it.</summary>
+    public string Replica { get; init; } = string.Empty;
 
     /// <summary>
     /// How the engine checks the container is healthy (Compose <c>healthcheck</c>), or null. With one, the container

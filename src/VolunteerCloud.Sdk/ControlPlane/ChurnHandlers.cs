@@ -39,7 +39,7 @@ public interface IChurnHandler
 public sealed class ReactiveChurnHandler(TimeSpan? grace = null) : IChurnHandler
 {
     /// <inheritdoc />
-    public string Name => "reactive";
+    public string Name => StrategyNames.Reactive;
 
     /// <inheritdoc />
     public TimeSpan GracePeriod { get; } = Checked(grace ?? TimeSpan.FromSeconds(30));
@@ -67,7 +67,7 @@ public sealed class ReactiveChurnHandler(TimeSpan? grace = null) : IChurnHandler
 public sealed class ReplicationChurnHandler(TimeSpan? grace = null, int maximumReplicas = 20) : IChurnHandler
 {
     /// <inheritdoc />
-    public string Name => "replication";
+    public string Name => StrategyNames.Replication;
 
     /// <inheritdoc />
     public TimeSpan GracePeriod { get; } = ReactiveChurnHandler.Checked(grace ?? TimeSpan.FromSeconds(30));
@@ -121,7 +121,7 @@ public sealed class ReplicationChurnHandler(TimeSpan? grace = null, int maximumR
 public sealed class ProactiveChurnHandler(TimeSpan? grace = null, double residualThresholdHours = 0.25) : IChurnHandler
 {
     /// <inheritdoc />
-    public string Name => "proactive";
+    public string Name => StrategyNames.Proactive;
 
     /// <inheritdoc />
     public TimeSpan GracePeriod { get; } = ReactiveChurnHandler.Checked(grace ?? TimeSpan.FromSeconds(30));

@@ -1,4 +1,5 @@
 using VolunteerCloud.Availability;
+using VolunteerCloud.ControlPlane;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using VolunteerCloud;
@@ -13,7 +14,7 @@ public static class VolunteerCloudServiceCollectionExtensions
 {
     /// <summary>
     /// Adds VolunteerCloud's strategies. Each <c>Use*</c> call in <paramref name="configure"/> replaces one
-    /// default; the defaults (SWIM membership, power-of-two-choices placement) are added with TryAdd after it, so only what was not chosen
+    /// default; the defaults (SWIM membership, power-of-two-choices placement, reactive churn handling, SETI@home's residual-uptime model) are added with TryAdd after it, so only what was not chosen
     /// falls back to them.
     /// </summary>
     /// <example><code>
@@ -27,6 +28,7 @@ public static class VolunteerCloudServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SwimOptions>, SelfValidatingOptionsValidator<SwimOptions>>());
         services.TryAddSingleton<IMembershipProtocolFactory>(sp => new SwimMembershipFactory(sp.GetRequiredService<IOptions<SwimOptions>>().Value));
         services.TryAddSingleton<IPlacementStrategyFactory>(new PlacementStrategyFactory(() => new PowerOfChoicesPlacement(2)));
+        services.TryAddSingleton<IChurnHandlerFactory>(new ChurnHandlerFactory(() => new ReactiveChurnHandler()));
         services.TryAddSingleton(new ResidualUptimeEstimator());
         return services;
     }

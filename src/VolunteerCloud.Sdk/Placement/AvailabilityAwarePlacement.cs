@@ -14,7 +14,7 @@ public sealed class AvailabilityAwarePlacement(ResidualUptimeEstimator? estimato
     public ResidualUptimeEstimator Estimator { get; } = estimator ?? new ResidualUptimeEstimator();
 
     /// <inheritdoc />
-    public override string Name => "availability-aware";
+    public override string Name => StrategyNames.AvailabilityAware;
 
     /// <summary>The predicted residual uptime of host <paramref name="index"/>, hours.</summary>
     public double PredictedResidualHours(ClusterState cluster, int index) => Estimator.PredictedResidualHours(cluster, index);

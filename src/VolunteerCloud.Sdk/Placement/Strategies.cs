@@ -6,7 +6,7 @@ namespace VolunteerCloud.Placement;
 public sealed class RandomPlacement : IPlacementStrategy
 {
     /// <inheritdoc />
-    public string Name => "random";
+    public string Name => StrategyNames.Random;
 
     /// <inheritdoc />
     public int Choose(ClusterState cluster, in PlacementRequest request, RandomSource random)
@@ -23,7 +23,7 @@ public sealed class RoundRobinPlacement : IPlacementStrategy
     private int _cursor;
 
     /// <inheritdoc />
-    public string Name => "round-robin";
+    public string Name => StrategyNames.RoundRobin;
 
     /// <inheritdoc />
     public int Choose(ClusterState cluster, in PlacementRequest request, RandomSource random)
@@ -48,7 +48,7 @@ public sealed class RoundRobinPlacement : IPlacementStrategy
 public sealed class LeastLoadedPlacement : IPlacementStrategy
 {
     /// <inheritdoc />
-    public string Name => "least-loaded";
+    public string Name => StrategyNames.LeastLoaded;
 
     /// <inheritdoc />
     public int Choose(ClusterState cluster, in PlacementRequest request, RandomSource random)
@@ -87,7 +87,7 @@ public sealed class PowerOfChoicesPlacement : IPlacementStrategy
     public int Choices { get; }
 
     /// <inheritdoc />
-    public string Name => $"power-of-{Choices}";
+    public string Name => StrategyNames.PowerOf(Choices);
 
     /// <inheritdoc />
     public int Choose(ClusterState cluster, in PlacementRequest request, RandomSource random)
@@ -120,7 +120,7 @@ public sealed class PowerOfChoicesPlacement : IPlacementStrategy
 public sealed class RendezvousPlacement : ScoringPlacement
 {
     /// <inheritdoc />
-    public override string Name => "rendezvous";
+    public override string Name => StrategyNames.Rendezvous;
 
     /// <inheritdoc />
     protected override double Score(ClusterState cluster, int index, in PlacementRequest request) =>
@@ -134,7 +134,7 @@ public sealed class RendezvousPlacement : ScoringPlacement
 public sealed class BinPackPlacement : ScoringPlacement
 {
     /// <inheritdoc />
-    public override string Name => "bin-pack";
+    public override string Name => StrategyNames.BinPack;
 
     /// <inheritdoc />
     protected override double Score(ClusterState cluster, int index, in PlacementRequest request)
@@ -160,7 +160,7 @@ public sealed class SpreadPlacement : IPlacementStrategy
     public bool Regions { get; }
 
     /// <inheritdoc />
-    public string Name => Regions ? "spread-regions" : "spread";
+    public string Name => Regions ? StrategyNames.SpreadRegions : StrategyNames.Spread;
 
     /// <inheritdoc />
     public int Choose(ClusterState cluster, in PlacementRequest request, RandomSource random)

@@ -14,7 +14,7 @@ internal static class AppsCommands
     private static readonly CultureInfo C = CultureInfo.InvariantCulture;
 
     /// <summary>The placements the experiment compares by default (every one but power-of-3, which the balls-into-bins study covers).</summary>
-    private static readonly string[] DefaultPlacements = ["random", "round-robin", "least-loaded", "power-of-2", "rendezvous", "bin-pack", "spread-regions", "availability-aware"];
+    private static readonly string[] DefaultPlacements = [StrategyNames.Random, StrategyNames.RoundRobin, StrategyNames.LeastLoaded, StrategyNames.PowerOfTwo, StrategyNames.Rendezvous, StrategyNames.BinPack, StrategyNames.SpreadRegions, StrategyNames.AvailabilityAware];
 
     private static IReadOnlyDictionary<string, Func<IPlacementStrategy>> Placements => StrategyCatalog.Placements;
 

@@ -115,11 +115,11 @@ internal static class PlacementCommands
         output.WriteLine("| strategy | placements | seconds | placements/s |");
         output.WriteLine("|---|---|---|---|");
         var limits = new ResourceAmount(0.5, 256L << 20);
-        string[] names = ["random", "round-robin", "least-loaded", "power-of-2", "power-of-3", "spread-regions", "rendezvous", "bin-pack", "availability-aware"];
+        string[] names = [StrategyNames.Random, StrategyNames.RoundRobin, StrategyNames.LeastLoaded, StrategyNames.PowerOfTwo, StrategyNames.PowerOfThree, StrategyNames.SpreadRegions, StrategyNames.Rendezvous, StrategyNames.BinPack, StrategyNames.AvailabilityAware];
         foreach (var strategy in names.Select(name => StrategyCatalog.Placements[name]()))
         {
             var random = new SplittableRandom(1);
-            var cluster = StrategyCatalog.ThroughputCluster(hosts, random);
+            var cluster = PlacementLab.ThroughputCluster(hosts, random);
             var attempts = strategy is ScoringPlacement ? 300 : 300_000;
             var count = 0;
             var avoid = new NodeId[2];

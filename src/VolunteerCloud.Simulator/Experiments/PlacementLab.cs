@@ -78,4 +78,26 @@ public static class PlacementLab
 
         return cluster;
     }
+
+    /// <summary>
+    /// The mixed cluster of the placement-throughput study: 1–8 cores and 2–31 GiB per host, six regions, 10% of
+    /// the hosts ineligible, sessions begun up to 100 h before "now" (100 h).
+    /// </summary>
+    public static ClusterState ThroughputCluster(int hosts, RandomSource random)
+    {
+        ArgumentNullException.ThrowIfNull(random);
+        var cluster = new ClusterState(hosts);
+        for (var i = 0; i < hosts; i++)
+        {
+            var index = cluster.Add(new NodeId(i), new ResourceAmount(1 + random.NextInt32(8), (2L + random.NextInt32(30)) << 30), (ushort)random.NextInt32(6));
+            cluster.HistoryOf(index).SessionStarted(TimeSpan.FromHours(random.NextDouble() * 100));
+            if (random.NextBoolean(0.1))
+            {
+                cluster.SetEligible(index, false);
+            }
+        }
+
+        cluster.Now = TimeSpan.FromHours(100);
+        return cluster;
+    }
 }

@@ -76,8 +76,8 @@ public sealed class ComposeFileTests
         Assert.Null(worker.HealthCheck);
 
         var container = web.ToContainerSpec("web-0");
-        Assert.Equal("web", container.Labels["volunteercloud.app"]);
-        Assert.Equal("web-0", container.Labels["volunteercloud.replica"]);
+        Assert.Equal("web", container.App);
+        Assert.Equal("web-0", container.Replica);
         Assert.Equal(web.Limits, container.Limits);
     }
 

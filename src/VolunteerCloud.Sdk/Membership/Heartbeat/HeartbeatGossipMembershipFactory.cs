@@ -12,7 +12,7 @@ public sealed class HeartbeatGossipMembershipFactory : IMembershipProtocolFactor
     public HeartbeatGossipMembershipFactory(HeartbeatGossipOptions options) => _options = OptionsGuard.EnsureValid(options).Clone();
 
     /// <inheritdoc />
-    public string Name => _options.PhiAccrual ? "heartbeat-phi" : "heartbeat";
+    public string Name => _options.PhiAccrual ? StrategyNames.HeartbeatPhi : StrategyNames.Heartbeat;
 
     /// <inheritdoc />
     public IMembershipProtocol Create(MembershipSetup setup) => new HeartbeatGossipMembership(setup, _options);

@@ -349,7 +349,7 @@ public sealed class CentralRegistryMembershipFactory : IMembershipProtocolFactor
     public CentralRegistryMembershipFactory(CentralRegistryOptions options) => _options = OptionsGuard.EnsureValid(options).Clone();
 
     /// <inheritdoc />
-    public string Name => "central-registry";
+    public string Name => StrategyNames.Registry;
 
     /// <inheritdoc />
     public IMembershipProtocol Create(MembershipSetup setup) => new CentralRegistryMembership(setup, _options);

@@ -10,7 +10,7 @@ public sealed class SwimMembershipFactory : IMembershipProtocolFactory
     public SwimMembershipFactory(SwimOptions options) => _options = OptionsGuard.EnsureValid(options).Clone();
 
     /// <inheritdoc />
-    public string Name => _options.Lifeguard ? "swim" : "swim-no-lifeguard";
+    public string Name => _options.Lifeguard ? StrategyNames.Swim : StrategyNames.SwimWithoutLifeguard;
 
     /// <inheritdoc />
     public IMembershipProtocol Create(MembershipSetup setup) => new SwimMembership(setup, _options);

@@ -52,7 +52,7 @@ public sealed record ExperimentDefinition
     public IReadOnlyList<double> Losses { get; init; } = [0];
 
     /// <summary>strategies.membership: the protocols a membership experiment compares.</summary>
-    public IReadOnlyList<string> MembershipProtocols { get; init; } = ["swim"];
+    public IReadOnlyList<string> MembershipProtocols { get; init; } = [StrategyNames.Swim];
 
     /// <summary>crashes: members crashed per membership run (default 10).</summary>
     public int Crashes { get; init; } = 10;
@@ -93,10 +93,10 @@ public sealed record ExperimentDefinition
     public TimeSpan DetectionDelay { get; init; } = TimeSpan.FromSeconds(15);
 
     /// <summary>strategies.placement (default power-of-2).</summary>
-    public IReadOnlyList<string> Placements { get; init; } = ["power-of-2"];
+    public IReadOnlyList<string> Placements { get; init; } = [StrategyNames.PowerOfTwo];
 
     /// <summary>strategies.churn_handler (default reactive).</summary>
-    public IReadOnlyList<string> Handlers { get; init; } = ["reactive"];
+    public IReadOnlyList<string> Handlers { get; init; } = [StrategyNames.Reactive];
 
     /// <summary>strategies.control: leaderless and/or controller (default leaderless).</summary>
     public IReadOnlyList<string> Control { get; init; } = ["leaderless"];
@@ -260,12 +260,12 @@ public sealed record ExperimentDefinition
                 }
             }
 
-            if (d.Kind == "apps" && (d.Sizes.Count > 0 || d.Losses is not [0] || d.MembershipProtocols is not ["swim"]))
+            if (d.Kind == "apps" && (d.Sizes.Count > 0 || d.Losses is not [0] || d.MembershipProtocols is not [StrategyNames.Swim]))
             {
                 throw new ExperimentDefinitionException($"{source}: population.volunteers as a list, network.loss and strategies.membership are for kind: membership.");
             }
 
-            if (d.Kind == "membership" && (d.Placements is not ["power-of-2"] || d.Handlers is not ["reactive"] || d.Control is not ["leaderless"]))
+            if (d.Kind == "membership" && (d.Placements is not [StrategyNames.PowerOfTwo] || d.Handlers is not [StrategyNames.Reactive] || d.Control is not ["leaderless"]))
             {
                 throw new ExperimentDefinitionException($"{source}: strategies.placement, churn_handler and control are for kind: apps.");
             }

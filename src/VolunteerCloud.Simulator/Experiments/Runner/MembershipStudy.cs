@@ -41,7 +41,7 @@ public sealed record MembershipRunResult(MembershipCase Case, int Crashes, int D
 public static class MembershipStudy
 {
     /// <summary>The protocols compared, by name, with their default options (memberlist's LAN settings for SWIM).</summary>
-    public static IReadOnlyList<string> Protocols { get; } = ["swim", "heartbeat", "registry"];
+    public static IReadOnlyList<string> Protocols { get; } = [StrategyNames.Swim, StrategyNames.Heartbeat, StrategyNames.Registry];
 
     private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(30);
 
@@ -51,9 +51,9 @@ public static class MembershipStudy
         ArgumentNullException.ThrowIfNull(run);
         IMembershipProtocolFactory factory = run.Protocol switch
         {
-            "swim" => new SwimMembershipFactory(new SwimOptions()),
-            "heartbeat" => new HeartbeatGossipMembershipFactory(new HeartbeatGossipOptions()),
-            "registry" => new CentralRegistryMembershipFactory(new CentralRegistryOptions { Registry = new NodeId(0) }),
+            StrategyNames.Swim => new SwimMembershipFactory(new SwimOptions()),
+            StrategyNames.Heartbeat => new HeartbeatGossipMembershipFactory(new HeartbeatGossipOptions()),
+            StrategyNames.Registry => new CentralRegistryMembershipFactory(new CentralRegistryOptions { Registry = new NodeId(0) }),
             _ => throw new ArgumentException($"No membership protocol '{run.Protocol}'; protocols: {string.Join(", ", Protocols)}.", nameof(run)),
         };
         using var lab = MembershipLab.Start(run.Nodes, factory, run.Seed, new NetworkOptions { Latency = LatencyModel.Uniform(TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(10)), LossRate = run.Loss });
