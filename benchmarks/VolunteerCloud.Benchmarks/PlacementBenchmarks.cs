@@ -37,7 +37,7 @@ public class PlacementBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _cluster = StrategyCatalog.ThroughputCluster(Hosts, new SplittableRandom(1));
+        _cluster = PlacementLab.ThroughputCluster(Hosts, new SplittableRandom(1));
         _strategy = StrategyCatalog.Placements[Strategy]();
         _random = new SplittableRandom(2);
     }

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using VolunteerCloud.Apps;
+using VolunteerCloud.Compose;
 using VolunteerCloud.ControlPlane;
 using VolunteerCloud.Host.Runtime;
 using VolunteerCloud.Membership;

@@ -47,7 +47,7 @@ public sealed record HealthCheckSpec(ImmutableArray<string> Test)
 
 /// <summary>
 /// A deployed app: a plain Docker image, how many replicas, their limits, how to check them. Built from a Compose
-/// service (<see cref="ComposeFile"/>) or directly. Immutable; collections are immutable and ordered, so a spec
+/// service (<c>VolunteerCloud.Compose.ComposeFile</c>, in its own package) or directly. Immutable; collections are immutable and ordered, so a spec
 /// encodes the same bytes on every node.
 /// </summary>
 public sealed record AppSpec

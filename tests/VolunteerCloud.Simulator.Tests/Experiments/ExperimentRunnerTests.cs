@@ -41,7 +41,7 @@ public sealed class ExperimentRunnerTests
 
     [Theory]
     [InlineData("name: x\ncolour: blue\n", "x.yaml:2:9: colour: unknown key")]
-    [InlineData("name: x\nduration: soon\n", "x.yaml:2:11: duration: must be a duration")]
+    [InlineData("name: x\nduration: soon\n", "x.yaml:2:11: duration: 'soon' is not a duration, e.g. 90s, 15m, 6h, 7d")]
     [InlineData("name: x\npopulation:\n  churn: nowhere\n", "x.yaml:3:10: population.churn: no churn preset 'nowhere'")]
     [InlineData("name: x\nstrategies:\n  placement: [power-of-2, power-of-2]\n", "strategies.placement: must name at least one, each once")]
     [InlineData("name: x\nseeds: [1, 1]\n", "seeds: a seed is listed twice")]

@@ -51,7 +51,7 @@ public sealed class FuzzCorpusTests
         switch (target)
         {
             case "compose":
-                Assert.NotEmpty(VolunteerCloud.Apps.ComposeFile.Parse(new StringReader(text), file));
+                Assert.NotEmpty(VolunteerCloud.Compose.ComposeFile.Parse(new StringReader(text), file));
                 break;
             case "experiment":
                 Assert.False(string.IsNullOrEmpty(VolunteerCloud.Simulator.Experiments.Runner.ExperimentDefinition.Parse(text, file, "hash").Name));
@@ -109,7 +109,7 @@ public sealed class FuzzCorpusTests
     {
         foreach (var file in Directory.EnumerateFiles(Path.Combine(FuzzRoot, "regressions", "compose")))
         {
-            var error = Assert.Throws<VolunteerCloud.Apps.ComposeException>(() => VolunteerCloud.Apps.ComposeFile.Parse(new StringReader(File.ReadAllText(file)), "fuzzed.yaml"));
+            var error = Assert.Throws<VolunteerCloud.Compose.ComposeException>(() => VolunteerCloud.Compose.ComposeFile.Parse(new StringReader(File.ReadAllText(file)), "fuzzed.yaml"));
             Assert.StartsWith("fuzzed.yaml", error.Message, StringComparison.Ordinal);
         }
     }

@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Text;
 using VolunteerCloud.Apps;
+using VolunteerCloud.Compose;
 using VolunteerCloud.ControlPlane;
 using VolunteerCloud.Simulator.Experiments.Runner;
 using VolunteerCloud.Simulator.Traces;

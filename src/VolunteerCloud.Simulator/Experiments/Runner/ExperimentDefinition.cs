@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using VolunteerCloud.Compose.Yaml;
 using VolunteerCloud.Simulator.Churn;
 using VolunteerCloud.Simulator.ControlPlane;
-using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace VolunteerCloud.Simulator.Experiments.Runner;
@@ -183,22 +183,8 @@ public sealed record ExperimentDefinition
     /// <summary>Parses a definition's text.</summary>
     public static ExperimentDefinition Parse(string text, string source, string hash)
     {
-        var stream = new YamlStream();
-        try
-        {
-            stream.Load(new StringReader(text));
-        }
-        catch (YamlException e)
-        {
-            throw new ExperimentDefinitionException($"{source}:{e.Start.Line}:{e.Start.Column}: not valid YAML: {e.Message}");
-        }
-        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
-        {
-            // YamlDotNet throws these, without a position, on some malformed input (found by fuzzing the Compose parser).
-            throw new ExperimentDefinitionException($"{source}: not valid YAML: {e.Message}");
-        }
-
-        if (stream.Documents.Count != 1 || stream.Documents[0].RootNode is not YamlMappingNode root)
+        var document = YamlFormatReader.LoadDocument(new StringReader(text), (line, column, problem) => new ExperimentDefinitionException(line > 0 ? $"{source}:{line}:{column}: {problem}" : $"{source}: {problem}"));
+        if (document is not YamlMappingNode root)
         {
             throw new ExperimentDefinitionException($"{source}: the definition must be one YAML mapping (name:, population:, strategies:, …).");
         }
@@ -215,14 +201,14 @@ public sealed record ExperimentDefinition
         _ => "?",
     };
 
-    private sealed class Reader(string source)
+    private sealed class Reader(string source) : YamlFormatReader(source)
     {
         private readonly List<(string Key, YamlNode Value)> _given = [];
 
         public ExperimentDefinition Definition(YamlMappingNode root, string path, string hash)
         {
             var d = new ExperimentDefinition { Name = "", Path = path, Hash = hash };
-            foreach (var (key, value) in Entries(root, ""))
+            foreach (var (_, key, value) in Entries(root, ""))
             {
                 _given.Add((key, value));
                 d = key switch
@@ -246,7 +232,7 @@ public sealed record ExperimentDefinition
 
             if (d.Name.Length == 0)
             {
-                throw new ExperimentDefinitionException($"{source}: 'name' is missing.");
+                throw new ExperimentDefinitionException($"{Source}: 'name' is missing.");
             }
 
             // Keys of the other kind would be silently ignored: refuse them.
@@ -262,17 +248,17 @@ public sealed record ExperimentDefinition
 
             if (d.Kind == "apps" && (d.Sizes.Count > 0 || d.Losses is not [0] || d.MembershipProtocols is not [StrategyNames.Swim]))
             {
-                throw new ExperimentDefinitionException($"{source}: population.volunteers as a list, network.loss and strategies.membership are for kind: membership.");
+                throw new ExperimentDefinitionException($"{Source}: population.volunteers as a list, network.loss and strategies.membership are for kind: membership.");
             }
 
             if (d.Kind == "membership" && (d.Placements is not [StrategyNames.PowerOfTwo] || d.Handlers is not [StrategyNames.Reactive] || d.Control is not ["leaderless"]))
             {
-                throw new ExperimentDefinitionException($"{source}: strategies.placement, churn_handler and control are for kind: apps.");
+                throw new ExperimentDefinitionException($"{Source}: strategies.placement, churn_handler and control are for kind: apps.");
             }
 
             if (d.SampleInterval >= d.Duration)
             {
-                throw new ExperimentDefinitionException($"{source}: sample_interval ({d.SampleInterval}) must be shorter than duration ({d.Duration}).");
+                throw new ExperimentDefinitionException($"{Source}: sample_interval ({d.SampleInterval}) must be shorter than duration ({d.Duration}).");
             }
 
             return d;
@@ -280,7 +266,7 @@ public sealed record ExperimentDefinition
 
         private ExperimentDefinition Population(ExperimentDefinition d, YamlNode node)
         {
-            foreach (var (key, value) in Entries(node, "population"))
+            foreach (var (_, key, value) in Entries(node, "population"))
             {
                 d = key switch
                 {
@@ -297,7 +283,7 @@ public sealed record ExperimentDefinition
 
         private ExperimentDefinition Network(ExperimentDefinition d, YamlNode node)
         {
-            foreach (var (key, value) in Entries(node, "network"))
+            foreach (var (_, key, value) in Entries(node, "network"))
             {
                 d = key switch
                 {
@@ -312,7 +298,7 @@ public sealed record ExperimentDefinition
 
         private ExperimentDefinition Strategies(ExperimentDefinition d, YamlNode node)
         {
-            foreach (var (key, value) in Entries(node, "strategies"))
+            foreach (var (_, key, value) in Entries(node, "strategies"))
             {
                 d = key switch
                 {
@@ -329,7 +315,7 @@ public sealed record ExperimentDefinition
 
         private ExperimentDefinition Workload(ExperimentDefinition d, YamlNode node)
         {
-            foreach (var (key, value) in Entries(node, "workload"))
+            foreach (var (_, key, value) in Entries(node, "workload"))
             {
                 d = key switch
                 {
@@ -347,7 +333,7 @@ public sealed record ExperimentDefinition
 
         private ExperimentDefinition Faults(ExperimentDefinition d, YamlNode node)
         {
-            foreach (var (key, value) in Entries(node, "faults"))
+            foreach (var (_, key, value) in Entries(node, "faults"))
             {
                 switch (key)
                 {
@@ -355,7 +341,7 @@ public sealed record ExperimentDefinition
                         d = d with { CrashControllerAt = Duration(value, key, positive: true) };
                         break;
                     case "faults.mass_failure":
-                        foreach (var (inner, v) in Entries(value, key))
+                        foreach (var (_, inner, v) in Entries(value, key))
                         {
                             d = inner switch
                             {
@@ -374,24 +360,6 @@ public sealed record ExperimentDefinition
             return d;
         }
 
-        private IEnumerable<(string Key, YamlNode Value)> Entries(YamlNode node, string path)
-        {
-            if (node is not YamlMappingNode mapping)
-            {
-                throw Error(node, path.Length == 0 ? "(root)" : path, "must be a mapping (key: value lines)");
-            }
-
-            foreach (var (key, value) in mapping.Children)
-            {
-                // A key may be any YAML node (`? [a, b]: c`); ours are names (found by fuzzing: tests/fuzz/regressions/experiment).
-                var name = key is YamlScalarNode scalar ? scalar.Value ?? "" : throw Error(key, path.Length == 0 ? "(root)" : path, "keys must be plain names, not lists or mappings");
-                yield return (path.Length == 0 ? name : $"{path}.{name}", value);
-            }
-        }
-
-        private string Scalar(YamlNode node, string key) =>
-            node is YamlScalarNode { Value: { } value } ? value : throw Error(node, key, "must be a single value");
-
         private string Name(YamlNode node, string key)
         {
             var value = Scalar(node, key);
@@ -400,32 +368,9 @@ public sealed record ExperimentDefinition
                 : throw Error(node, key, "must be letters, digits, '-', '_' or '.'");
         }
 
-        private int Integer(YamlNode node, string key, int min, int max) =>
-            int.TryParse(Scalar(node, key), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max
-                ? value
-                : throw Error(node, key, $"must be a whole number from {min} to {max}");
+        private long Bytes(YamlNode node, string key) => Bytes(node, key, minimum: 1 << 20);
 
-        private double Number(YamlNode node, string key, double min, double max, bool exclusive = false) =>
-            double.TryParse(Scalar(node, key), NumberStyles.Float, CultureInfo.InvariantCulture, out var value) &&
-            (exclusive ? value > min && value < max : value >= min && value <= max)
-                ? value
-                : throw Error(node, key, exclusive ? $"must be a number strictly between {min} and {max}" : $"must be a number from {min} to {max}");
-
-        private long Bytes(YamlNode node, string key) =>
-            VolunteerCloud.Apps.Units.TryParseBytes(Scalar(node, key), out var bytes) && bytes >= 1 << 20
-                ? bytes
-                : throw Error(node, key, "must be a size of at least 1m, such as 256m or 1g");
-
-        private TimeSpan Duration(YamlNode node, string key, bool positive)
-        {
-            var text = Scalar(node, key);
-            if (!VolunteerCloud.Apps.Units.TryParseDuration(text, allowDays: true, out var duration))
-            {
-                throw Error(node, key, "must be a duration such as 90s, 15m, 6h, 7d or 1h30m (units d, h, m, s, ms)");
-            }
-
-            return duration > TimeSpan.Zero || !positive ? duration : throw Error(node, key, "must be a positive duration");
-        }
+        private TimeSpan Duration(YamlNode node, string key, bool positive) => Duration(node, key, allowDays: true, positive);
 
         private IReadOnlyList<string> Names(YamlNode node, string key, IEnumerable<string> allowed)
         {
@@ -461,7 +406,7 @@ public sealed record ExperimentDefinition
             throw Error(node, key, "must be a count (5: seeds 1..5) or a list of seeds");
         }
 
-        private ExperimentDefinitionException Error(YamlNode node, string key, string problem) =>
-            new($"{source}:{node.Start.Line}:{node.Start.Column}: {key}: {problem}.");
+        protected override Exception Error(int line, int column, string path, string problem) =>
+            new ExperimentDefinitionException(line > 0 ? $"{Source}:{line}:{column}: {path}: {problem}." : $"{Source}: {path}: {problem}.");
     }
 }

@@ -1,57 +1,13 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text;
+using VolunteerCloud.Apps;
+using VolunteerCloud.Compose.Yaml;
 using VolunteerCloud.Containers;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
-namespace VolunteerCloud.Apps;
-
-/// <summary>A Compose file could not be used: the message names the file, line, column and key.</summary>
-public sealed class ComposeException : FormatException
-{
-    /// <summary>Creates the exception.</summary>
-    public ComposeException(string source, int line, int column, string path, string problem)
-        : base(line > 0 ? $"{source}:{line}:{column}: {path}: {problem}" : $"{source}: {path}: {problem}")
-    {
-        Line = line;
-        Column = column;
-        Path = path;
-        Problem = problem;
-    }
-
-    /// <summary>Creates the exception.</summary>
-    public ComposeException()
-        : this("compose", 0, 0, "", "invalid Compose file")
-    {
-    }
-
-    /// <summary>Creates the exception.</summary>
-    public ComposeException(string message)
-        : this("compose", 0, 0, "", message)
-    {
-    }
-
-    /// <summary>Creates the exception.</summary>
-    public ComposeException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-        Path = "";
-        Problem = message;
-    }
-
-    /// <summary>1-based line of the offending key or value (0 when unknown).</summary>
-    public int Line { get; }
-
-    /// <summary>1-based column.</summary>
-    public int Column { get; }
-
-    /// <summary>The key's path, e.g. <c>services.web.deploy.replicas</c>.</summary>
-    public string Path { get; }
-
-    /// <summary>What is wrong.</summary>
-    public string Problem { get; }
-}
+namespace VolunteerCloud.Compose;
 
 /// <summary>
 /// Reads the subset of the Compose Specification that VolunteerCloud runs. Every service becomes an
@@ -99,38 +55,18 @@ public static class ComposeFile
     public static IReadOnlyList<AppSpec> Parse(TextReader reader, string source = "compose.yaml")
     {
         ArgumentNullException.ThrowIfNull(reader);
-        var stream = new YamlStream();
-        try
-        {
-            stream.Load(reader);
-        }
-        catch (YamlException e)
-        {
-            throw new ComposeException(source, (int)e.Start.Line, (int)e.Start.Column, "(file)", $"not valid YAML: {e.InnerException?.Message ?? e.Message}");
-        }
-        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
-        {
-            // YamlDotNet 18.1 throws these, without a position, on some malformed input (found by fuzzing:
-            // tests/fuzz/regressions/compose); it is still the file's fault, not ours.
-            throw new ComposeException(source, 0, 0, "(file)", $"not valid YAML: {e.Message}");
-        }
-
-        if (stream.Documents.Count != 1)
-        {
-            throw new ComposeException(source, 0, 0, "(file)", $"expected one YAML document, found {stream.Documents.Count}");
-        }
-
+        var root = YamlFormatReader.LoadDocument(reader, (line, column, problem) => new ComposeException(source, line, column, "(file)", problem));
         var parser = new Parser(source);
-        return parser.File(stream.Documents[0].RootNode);
+        return parser.File(root);
     }
 
-    private sealed class Parser(string source)
+    private sealed class Parser(string source) : YamlFormatReader(source)
     {
         public List<AppSpec> File(YamlNode root)
         {
             var top = Mapping(root, "(file)");
             YamlMappingNode? services = null;
-            foreach (var (key, value) in Entries(top, ""))
+            foreach (var (key, _, value) in Entries(top, ""))
             {
                 switch (key)
                 {
@@ -193,7 +129,7 @@ public static class ComposeFile
             var limits = AppSpec.DefaultLimits;
             double? availability = null;
             var readOnly = false;
-            foreach (var (key, value) in Entries(map, path))
+            foreach (var (key, _, value) in Entries(map, path))
             {
                 var at = $"{path}.{key}";
                 switch (key)
@@ -235,7 +171,7 @@ public static class ComposeFile
                         };
                         break;
                     case "x-volunteercloud":
-                        foreach (var (xKey, xValue) in Entries(Mapping(value, at), at))
+                        foreach (var (xKey, _, xValue) in Entries(Mapping(value, at), at))
                         {
                             if (xKey != "availability")
                             {
@@ -288,7 +224,7 @@ public static class ComposeFile
 
         private (int Replicas, ResourceAmount Limits) Deploy(YamlNode node, string path, int replicas, ResourceAmount limits)
         {
-            foreach (var (key, value) in Entries(Mapping(node, path), path))
+            foreach (var (key, _, value) in Entries(Mapping(node, path), path))
             {
                 var at = $"{path}.{key}";
                 switch (key)
@@ -303,14 +239,14 @@ public static class ComposeFile
                         replicas = (int)n;
                         break;
                     case "resources":
-                        foreach (var (rKey, rValue) in Entries(Mapping(value, at), at))
+                        foreach (var (rKey, _, rValue) in Entries(Mapping(value, at), at))
                         {
                             if (rKey != "limits")
                             {
                                 Unsupported((YamlMappingNode)value, rKey, $"{at}.{rKey}");
                             }
 
-                            foreach (var (lKey, lValue) in Entries(Mapping(rValue, $"{at}.limits"), $"{at}.limits"))
+                            foreach (var (lKey, _, lValue) in Entries(Mapping(rValue, $"{at}.limits"), $"{at}.limits"))
                             {
                                 var lAt = $"{at}.limits.{lKey}";
                                 switch (lKey)
@@ -363,7 +299,7 @@ public static class ComposeFile
             }
             else
             {
-                foreach (var (key, value) in Entries(Mapping(node, path), path))
+                foreach (var (key, _, value) in Entries(Mapping(node, path), path))
                 {
                     if (value is YamlScalarNode { Value: null or "" or "~" or "null" } && value.Tag.IsEmpty && ((YamlScalarNode)value).Style == ScalarStyle.Plain)
                     {
@@ -401,7 +337,7 @@ public static class ComposeFile
                 {
                     int target = 0, published = 0;
                     var protocol = "tcp";
-                    foreach (var (key, value) in Entries(map, at))
+                    foreach (var (key, _, value) in Entries(map, at))
                     {
                         switch (key)
                         {
@@ -470,7 +406,7 @@ public static class ComposeFile
             ImmutableArray<string>? test = null;
             TimeSpan? interval = null, timeout = null, start = null;
             int? retries = null;
-            foreach (var (key, value) in Entries(map, path))
+            foreach (var (key, _, value) in Entries(map, path))
             {
                 var at = $"{path}.{key}";
                 switch (key)
@@ -592,51 +528,9 @@ public static class ComposeFile
             return words.ToImmutable();
         }
 
-        private TimeSpan Duration(YamlNode node, string path)
-        {
-            // Compose durations: 1h30m, 10s, 500ms, 2us (units h, m, s, ms, us), or a bare number of seconds.
-            var text = Scalar(node, path);
-            if (text.Length == 0)
-            {
-                throw Error(node, path, "is empty");
-            }
+        private TimeSpan Duration(YamlNode node, string path) => Duration(node, path, allowDays: false);
 
-            return Units.TryParseDuration(text, allowDays: false, out var duration)
-                ? duration
-                : throw Error(node, path, $"'{text}' is not a duration, e.g. 30s, 1m30s, 500ms");
-        }
-
-        private long Bytes(YamlNode node, string path)
-        {
-            // Compose byte values: a number of bytes, or a number with b, k, kb, m, mb, g, gb (powers of 1024).
-            var text = Scalar(node, path).ToLowerInvariant();
-            return Units.TryParseBytes(text, out var bytes) && bytes >= 4L << 20
-                ? bytes
-                : throw Error(node, path, $"'{text}' is not a memory size of at least 4m, e.g. 512m or 1g");
-        }
-
-        private double Number(YamlNode node, string path)
-        {
-            var text = Scalar(node, path);
-            return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value)
-                ? value
-                : throw Error(node, path, $"'{text}' is not a number");
-        }
-
-        private string Scalar(YamlNode node, string path) =>
-            node is YamlScalarNode scalar ? scalar.Value ?? string.Empty : throw Error(node, path, $"expected a single value, found a {Kind(node)}");
-
-        private YamlMappingNode Mapping(YamlNode node, string path) =>
-            node as YamlMappingNode ?? throw Error(node, path, $"expected a mapping (key: value lines), found a {Kind(node)}");
-
-        private IEnumerable<(string Key, YamlNode Value)> Entries(YamlMappingNode map, string path)
-        {
-            foreach (var (key, value) in map.Children)
-            {
-                var name = Scalar(key, path.Length == 0 ? "(key)" : $"{path}.(key)");
-                yield return (name, value);
-            }
-        }
+        private long Bytes(YamlNode node, string path) => Bytes(node, path, minimum: 4L << 20);
 
         private void Unsupported(YamlMappingNode map, string key, string path)
         {
@@ -644,14 +538,6 @@ public static class ComposeFile
             throw Error(node, path, Hints.TryGetValue(key, out var hint) ? $"not supported: {hint}" : "not supported by VolunteerCloud (see docs/apps.md for the supported subset)");
         }
 
-        private ComposeException Error(YamlNode node, string path, string problem) =>
-            new(source, (int)node.Start.Line, (int)node.Start.Column, path, problem);
-
-        private static string Kind(YamlNode node) => node switch
-        {
-            YamlMappingNode => "mapping",
-            YamlSequenceNode => "list",
-            _ => "value",
-        };
+        protected override Exception Error(int line, int column, string path, string problem) => new ComposeException(Source, line, column, path, problem);
     }
 }
