@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using VolunteerCloud.Api;
 
 namespace VolunteerCloud.Cli;
 
@@ -48,7 +49,7 @@ internal static class VcCommands
                 return await Report(response, output, error, ct); // e.g. 401 without a token, 503 from a node still catching up
             }
 
-            var apps = await response.Content.ReadFromJsonAsync<List<App>>(Json, ct) ?? [];
+            var apps = await response.Content.ReadFromJsonAsync<List<AppInfo>>(Json, ct) ?? [];
             await output.WriteLineAsync($"{"APP",-20} {"IMAGE",-36} {"REPLICAS",-9} {"REPLICA",-32} {"NODE",-12} {"ADDRESS",-22} STATE");
             foreach (var app in apps)
             {
@@ -104,7 +105,7 @@ internal static class VcCommands
                 return await Report(response, output, error, ct);
             }
 
-            var list = await response.Content.ReadFromJsonAsync<List<Member>>(Json, ct) ?? [];
+            var list = await response.Content.ReadFromJsonAsync<List<MemberInfo>>(Json, ct) ?? [];
             await output.WriteLineAsync($"{"NODE",-12} {"STATE",-8} {"ADDRESS",-22} {"API",-6} {"CPUS",-6} MEMORY");
             foreach (var m in list)
             {
@@ -123,7 +124,7 @@ internal static class VcCommands
                 return await Report(response, output, error, ct);
             }
 
-            var n = (await response.Content.ReadFromJsonAsync<NodeRow>(Json, ct))!;
+            var n = (await response.Content.ReadFromJsonAsync<NodeInfo>(Json, ct))!;
             string Cpus(double cpus) => cpus.ToString("0.##", CultureInfo.InvariantCulture);
             await output.WriteLineAsync($"node        {n.Id} at {n.Address} (API port {n.ApiPort}){(n.Leaving ? ", leaving" : "")}");
             await output.WriteLineAsync($"cluster     {n.Cluster ?? "(not named yet)"}, {n.Members} live member(s) seen");
@@ -241,12 +242,4 @@ internal static class VcCommands
     }
 
     private static string Cut(string text, int width) => text.Length <= width ? text : text[..(width - 1)] + "…";
-
-    private sealed record App(string Name, string Image, int Replicas, int Running, List<ReplicaRow> Placement);
-
-    private sealed record ReplicaRow(string Replica, int Slot, int Node, string? Address, bool Running);
-
-    private sealed record Member(int Id, string State, string Address, int ApiPort, int CpuMillicores, int MemoryMegabytes);
-
-    private sealed record NodeRow(int Id, string Address, int ApiPort, bool Leaving, double CapacityCpus, long CapacityMemoryBytes, double AllocatedCpus, long AllocatedMemoryBytes, int Containers, List<string> Stewarded, int Members, string? Cluster);
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text;
+using VolunteerCloud.Api;
 using VolunteerCloud.ControlPlane;
 using VolunteerCloud.Host.Api;
 using Xunit.Abstractions;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using VolunteerCloud.Api;
 using VolunteerCloud.Host.Api;
 using Xunit.Abstractions;
 

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
+using VolunteerCloud.Api;
 
 namespace VolunteerCloud.Host.Api;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Runtime.InteropServices;
+using VolunteerCloud.Api;
 using VolunteerCloud.Host.Api;
 
 namespace VolunteerCloud.Host.Tests;
