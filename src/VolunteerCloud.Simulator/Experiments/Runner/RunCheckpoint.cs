@@ -1,6 +1,8 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using VolunteerCloud.Simulator.ControlPlane;
 
 namespace VolunteerCloud.Simulator.Experiments.Runner;
@@ -21,11 +23,25 @@ public sealed class RunCheckpoint : IDisposable
     /// <summary>The checkpoint's file name in the results directory.</summary>
     public const string FileName = "checkpoint.jsonl";
 
-    // NaN stands for "not measured" (no mass failure, no messages in the modelled tier): written as "NaN".
+    // NaN stands for "not measured" (no mass failure, no messages in the modelled tier): written as "NaN". A result's
+    // scenario is the definition's to rebuild (Load), never written.
     private static readonly JsonSerializerOptions Json = new()
     {
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, // "power-of-2+reactive", not "power-of-2\u002Breactive"
+        TypeInfoResolver = new DefaultJsonTypeInfoResolver
+        {
+            Modifiers =
+            {
+                type =>
+                {
+                    foreach (var property in type.Properties.Where(p => p.PropertyType == typeof(ControlPlaneScenario)))
+                    {
+                        property.ShouldSerialize = (_, _) => false;
+                    }
+                },
+            },
+        },
     };
 
     private readonly StreamWriter _writer;
@@ -49,7 +65,7 @@ public sealed class RunCheckpoint : IDisposable
         {
             var combination = definition.Combinations.FirstOrDefault(c => c.Name == line.Combination)
                 ?? throw new ExperimentDefinitionException($"{path}:{number}: no combination '{line.Combination}' in {definition.Path}.");
-            runs.Add(new RunRecord(combination, line.Seed, line.ToResult(definition.Scenario(combination, line.Seed))) { Commit = line.Commit });
+            runs.Add(new RunRecord(combination, line.Seed, line.Result with { Scenario = definition.Scenario(combination, line.Seed) }) { Commit = line.Commit });
         }
 
         return runs;
@@ -82,12 +98,12 @@ public sealed class RunCheckpoint : IDisposable
         var stamped = new List<string>();
         foreach (var (number, text, line) in Lines(path, earlier.Hash, $"{earlier.Path} ({earlier.Hash})", lastMayBeCut: false))
         {
-            if (JsonSerializer.Serialize(line, Json) != text)
+            if (line.ToJson() != text)
             {
                 throw new ExperimentDefinitionException($"{path}:{number}: the line would not be written back unchanged; not carried over.");
             }
 
-            stamped.Add(JsonSerializer.Serialize(line with { Hash = definition.Hash }, Json));
+            stamped.Add((line with { Hash = definition.Hash }).ToJson());
         }
 
         var fresh = path + ".new";
@@ -114,7 +130,7 @@ public sealed class RunCheckpoint : IDisposable
             Line? line;
             try
             {
-                line = JsonSerializer.Deserialize<Line>(lines[i], Json);
+                line = Line.Parse(lines[i]);
             }
             catch (JsonException) when (lastMayBeCut && i == lines.Length - 1)
             {
@@ -151,7 +167,7 @@ public sealed class RunCheckpoint : IDisposable
         {
             foreach (var run in kept)
             {
-                writer.WriteLine(JsonSerializer.Serialize(Line.From(definition, run, run.Commit ?? commit), Json));
+                writer.WriteLine(Line.From(definition, run, run.Commit ?? commit).ToJson());
             }
         }
 
@@ -164,7 +180,7 @@ public sealed class RunCheckpoint : IDisposable
     {
         ArgumentNullException.ThrowIfNull(definition);
         ArgumentNullException.ThrowIfNull(run);
-        var text = JsonSerializer.Serialize(Line.From(definition, run, run.Commit ?? commit), Json);
+        var text = Line.From(definition, run, run.Commit ?? commit).ToJson();
         lock (_gate)
         {
             _writer.WriteLine(text);
@@ -175,43 +191,49 @@ public sealed class RunCheckpoint : IDisposable
     /// <inheritdoc />
     public void Dispose() => _writer.Dispose();
 
-    // The file format, kept apart from ControlPlaneResult on purpose: renaming or adding a result field must not
-    // make the checkpoints of grids already part-way unreadable. Fields are only ever added (with defaults).
-    private sealed record Line(
-        string Experiment,
-        string Hash,
-        string Commit,
-        string Combination,
-        ulong Seed,
-        double MeanAvailability,
-        double P5Availability,
-        double MeanAnyAvailability,
-        double MeanRestoreSeconds,
-        double P95RestoreSeconds,
-        int Restores,
-        long ReplicaStarts,
-        double ControlMessagesPerNodeSecond,
-        double ControlBytesPerNodeSecond,
-        long InvariantViolations,
-        string[] ViolationExamples,
-        int AppsLost,
-        double WholeAgainSecondsAfterMassFailure,
-        long Events,
-        double[] AvailabilityOverTime,
-        double[] RestoreSeconds)
+    /// <summary>
+    /// One line: which run it is (experiment, definition hash, commit, combination, seed), then every measure of its
+    /// <see cref="ControlPlaneResult"/> but the scenario, in the result's own order and names, on one level. A measure
+    /// added to the result is written and read back with no change here; one missing from an older line reads as its
+    /// default, so checkpoints of grids already part-way stay readable (measures are only ever added).
+    /// </summary>
+    private sealed record Line(string Experiment, string Hash, string Commit, string Combination, ulong Seed, ControlPlaneResult Result)
     {
-        public static Line From(ExperimentDefinition d, RunRecord run, string commit)
+        public static Line From(ExperimentDefinition d, RunRecord run, string commit) => new(d.Name, d.Hash, commit, run.Combination.Name, run.Seed, run.Result);
+
+        /// <exception cref="JsonException">Not a line.</exception>
+        public static Line Parse(string text)
         {
-            var r = run.Result;
-            return new Line(d.Name, d.Hash, commit, run.Combination.Name, run.Seed, r.MeanAvailability, r.P5Availability, r.MeanAnyAvailability,
-                r.MeanRestoreSeconds, r.P95RestoreSeconds, r.Restores, r.ReplicaStarts, r.ControlMessagesPerNodeSecond, r.ControlBytesPerNodeSecond,
-                r.InvariantViolations, [.. r.ViolationExamples], r.AppsLost, r.WholeAgainSecondsAfterMassFailure, r.Events, r.AvailabilityOverTime, r.RestoreSeconds);
+            using var document = JsonDocument.Parse(text);
+            var root = document.RootElement;
+            string Text(string name) => root.GetProperty(name).GetString() ?? throw new JsonException($"'{name}' is null.");
+            try
+            {
+                return new Line(Text(nameof(Experiment)), Text(nameof(Hash)), Text(nameof(Commit)), Text(nameof(Combination)), root.GetProperty(nameof(Seed)).GetUInt64(),
+                    root.Deserialize<ControlPlaneResult>(Json) ?? throw new JsonException("no result"));
+            }
+            catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException)
+            {
+                throw new JsonException(e.Message, e);
+            }
         }
 
-        public ControlPlaneResult ToResult(ControlPlaneScenario scenario) =>
-            new(scenario, MeanAvailability, P5Availability, MeanAnyAvailability, MeanRestoreSeconds, P95RestoreSeconds, Restores, ReplicaStarts,
-                ControlMessagesPerNodeSecond, ControlBytesPerNodeSecond, InvariantViolations, ViolationExamples, AppsLost,
-                WholeAgainSecondsAfterMassFailure, Events, AvailabilityOverTime)
-            { RestoreSeconds = RestoreSeconds };
+        public string ToJson()
+        {
+            var line = new JsonObject
+            {
+                [nameof(Experiment)] = Experiment,
+                [nameof(Hash)] = Hash,
+                [nameof(Commit)] = Commit,
+                [nameof(Combination)] = Combination,
+                [nameof(Seed)] = Seed,
+            };
+            foreach (var (name, value) in JsonSerializer.SerializeToNode(Result, Json)!.AsObject().ToList())
+            {
+                line[name] = value?.DeepClone();
+            }
+
+            return line.ToJsonString(Json);
+        }
     }
 }
