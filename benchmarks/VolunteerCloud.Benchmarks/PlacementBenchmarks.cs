@@ -3,6 +3,7 @@ using VolunteerCloud.Containers;
 using VolunteerCloud.Placement;
 using VolunteerCloud.Randomness;
 using VolunteerCloud.Simulator.Experiments;
+using VolunteerCloud.Strategies;
 
 namespace VolunteerCloud.Benchmarks;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using VolunteerCloud.Containers;
+using VolunteerCloud.Strategies;
 
 namespace VolunteerCloud.Host;
 

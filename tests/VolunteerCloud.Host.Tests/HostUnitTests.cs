@@ -8,6 +8,7 @@ using VolunteerCloud.Host.Docker;
 using VolunteerCloud.Host.Runtime;
 using VolunteerCloud.Host.Transport;
 using VolunteerCloud.Membership;
+using VolunteerCloud.Placement;
 
 namespace VolunteerCloud.Host.Tests;
 

@@ -252,7 +252,7 @@ internal static class HttpApi
         runtime.KnowsDesiredState(node) ? Results.NotFound(new ApiError($"No app is called '{name}'. 'vc ps' lists the apps.")) : NotSyncedYet(node);
 
     private static RetryLater NotSyncedYet(ControlPlaneNode node) => new(
-        node.State.ExchangeInterval,
+        node.ExchangeInterval,
         new ApiError("This node (re)started moments ago and has not yet compared its desired state with another node's, so it cannot tell which apps exist; ask again in a few seconds, or ask another node."));
 
     /// <summary>503 Service Unavailable with a Retry-After header (whole seconds) and an error body.</summary>

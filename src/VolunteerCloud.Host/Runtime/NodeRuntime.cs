@@ -11,6 +11,7 @@ using VolunteerCloud.ControlPlane;
 using VolunteerCloud.Host.Docker;
 using VolunteerCloud.Host.Transport;
 using VolunteerCloud.Membership;
+using VolunteerCloud.Placement;
 using VolunteerCloud.Randomness;
 
 namespace VolunteerCloud.Host.Runtime;
@@ -111,7 +112,7 @@ internal sealed partial class NodeRuntime : BackgroundService
     public bool KnowsDesiredState(ControlPlaneNode node)
     {
         ArgumentNullException.ThrowIfNull(node);
-        return StartedAlone || node.State.Synced;
+        return StartedAlone || node.Synced;
     }
 
     /// <summary>Runs <paramref name="action"/> on the node's loop, between two inputs, and returns its result.</summary>
@@ -268,7 +269,7 @@ internal sealed partial class NodeRuntime : BackgroundService
             afterInput: () =>
             {
                 LearnAddresses(node);
-                if (!_clusterMember && node.State.Synced)
+                if (!_clusterMember && node.Synced)
                 {
                     MarkClusterMember(node.Self);
                 }
@@ -281,7 +282,7 @@ internal sealed partial class NodeRuntime : BackgroundService
 
     private void Keep(ControlPlaneNode node, NodeContext context)
     {
-        _keptState!.AfterInput(_clock.GetElapsedTime(_started), StartedAlone, node.State.Synced, () => node.DesiredVersion, kept => node.RestoreDesired(context, kept), () => node.DesiredEntries, () => node.ClusterId, _keptPeers!.SeedsChanged);
+        _keptState!.AfterInput(_clock.GetElapsedTime(_started), StartedAlone, node.Synced, () => node.DesiredVersion, kept => node.RestoreDesired(context, kept), () => node.DesiredEntries, () => node.ClusterId, _keptPeers!.SeedsChanged);
         if (StartedAlone && _keptState.Restored && node.ClusterId is null)
         {
             LogFounded(_logger, node.FoundCluster(context)); // after the restore: a founder's own kept state names its cluster already

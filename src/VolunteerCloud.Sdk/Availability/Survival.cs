@@ -1,7 +1,7 @@
 namespace VolunteerCloud.Availability;
 
 /// <summary>The survival maths of residual-uptime prediction (Weibull fits and residual means), without dependencies.</summary>
-public static class Survival
+internal static class Survival
 {
     /// <summary>
     /// E[X − a | X &gt; a] for X ~ Weibull(shape k, scale λ): (λ/k)·e^z·Γ(1/k, z), z = (a/λ)^k, computed without

@@ -6,7 +6,7 @@ using VolunteerCloud.Wire;
 namespace VolunteerCloud.ControlPlane;
 
 /// <summary>The wire encoding of an <see cref="AppSpec"/> (key <c>app/{name}</c> of the replicated state, and start commands).</summary>
-public static class AppSpecCodec
+internal static class AppSpecCodec
 {
     /// <summary>Encodes a spec.</summary>
     public static byte[] Encode(AppSpec spec)

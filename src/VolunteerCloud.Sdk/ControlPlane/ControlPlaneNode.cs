@@ -60,7 +60,17 @@ public sealed class ControlPlaneNode : INode
     public IMembershipProtocol Membership { get; }
 
     /// <summary>The replicated desired and actual state.</summary>
-    public ReplicatedState State => _state;
+    internal ReplicatedState State => _state;
+
+    /// <summary>
+    /// Whether this node has compared its replicated state with a peer's since it started (anti-entropy found the two
+    /// equal, or brought the peer's entries). Until then a node started without its state holds only what gossip brought,
+    /// so an app it does not know may exist elsewhere: answer "not yet known", not "no such app".
+    /// </summary>
+    public bool Synced => _state.Synced;
+
+    /// <summary>How often this node starts an anti-entropy exchange now (more often until <see cref="Synced"/>), so about how long syncing takes.</summary>
+    public TimeSpan ExchangeInterval => _state.ExchangeInterval;
 
     /// <summary>What this node has done.</summary>
     public ControlPlaneCounters Counters { get; } = new();

@@ -5,7 +5,7 @@ namespace VolunteerCloud.ControlPlane;
 /// <summary>A steward asks a host to start a copy of a replica. Type 68. Idempotent: a host that already runs a copy of the app ignores it.</summary>
 /// <param name="Replica">The copy.</param>
 /// <param name="Spec">The app's spec, encoded (the host may not have the desired state yet).</param>
-public readonly record struct StartReplica(ReplicaId Replica, ReadOnlyMemory<byte> Spec) : IWireMessage<StartReplica>
+internal readonly record struct StartReplica(ReplicaId Replica, ReadOnlyMemory<byte> Spec) : IWireMessage<StartReplica>
 {
     /// <inheritdoc />
     public static MessageType MessageType => new(68);
@@ -32,7 +32,7 @@ public readonly record struct StartReplica(ReplicaId Replica, ReadOnlyMemory<byt
 
 /// <summary>A steward asks a host to stop a copy. Type 69. Idempotent.</summary>
 /// <param name="Replica">The copy.</param>
-public readonly record struct StopReplica(ReplicaId Replica) : IWireMessage<StopReplica>
+internal readonly record struct StopReplica(ReplicaId Replica) : IWireMessage<StopReplica>
 {
     /// <inheritdoc />
     public static MessageType MessageType => new(69);

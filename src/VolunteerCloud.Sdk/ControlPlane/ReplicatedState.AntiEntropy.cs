@@ -4,7 +4,7 @@ using VolunteerCloud.Wire;
 namespace VolunteerCloud.ControlPlane;
 
 /// <content>Anti-entropy: digests, bucket hashes, the stamps of the buckets that differ, and the entries either side lacks.</content>
-public sealed partial class ReplicatedState
+internal sealed partial class ReplicatedState
 {
     private void OnDigest(NodeContext context, NodeId from, int count, ulong hash, bool confirmEqual)
     {

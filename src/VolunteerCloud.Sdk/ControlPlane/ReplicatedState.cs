@@ -11,7 +11,7 @@ namespace VolunteerCloud.ControlPlane;
 /// every connected group of nodes; deletions are tombstones. Sans-IO: it acts through the node's context and
 /// picks peers through the delegate it is given.
 /// </summary>
-public sealed partial class ReplicatedState
+internal sealed partial class ReplicatedState
 {
     private readonly Dictionary<string, StateEntry> _entries = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _rumors = new(StringComparer.Ordinal); // key → pushes left

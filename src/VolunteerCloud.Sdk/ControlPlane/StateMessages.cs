@@ -31,11 +31,11 @@ public readonly record struct StateEntry(string Key, long Version, NodeId Writer
         Version > other.Version || (Version == other.Version && (Writer.Value > other.Writer.Value || (Writer == other.Writer && ValueHash > other.ValueHash)));
 
     /// <summary>Whether this entry's stamp beats <paramref name="stamp"/>.</summary>
-    public bool Supersedes(in StateStamp stamp) =>
+    internal bool Supersedes(in StateStamp stamp) =>
         Version > stamp.Version || (Version == stamp.Version && (Writer.Value > stamp.Writer.Value || (Writer == stamp.Writer && ValueHash > stamp.ValueHash)));
 
     /// <summary>This entry's stamp.</summary>
-    public StateStamp Stamp => new(Key, Version, Writer, ValueHash);
+    internal StateStamp Stamp => new(Key, Version, Writer, ValueHash);
 
     /// <summary>Encoded size.</summary>
     public int EncodedLength => WireLength.Text(Key) + WireLength.VarInt(Version) + WireLength.NodeId(Writer) + 1 + WireLength.VarUInt((uint)Value.Length) + Value.Length;
@@ -103,12 +103,12 @@ public readonly record struct StateEntry(string Key, long Version, NodeId Writer
 /// <param name="Version">Its version.</param>
 /// <param name="Writer">Its writer.</param>
 /// <param name="ValueHash">The value's hash (<see cref="StateEntry.ValueHash"/>), the last tie-breaker.</param>
-public readonly record struct StateStamp(string Key, long Version, NodeId Writer, ulong ValueHash);
+internal readonly record struct StateStamp(string Key, long Version, NodeId Writer, ulong ValueHash);
 
 /// <summary>Entries, pushed by gossip or sent in answer to a summary or a pull. Type 64.</summary>
 /// <param name="Entries">The entries.</param>
 /// <param name="Sync">Sent by anti-entropy: the receiver keeps them without pushing them on.</param>
-public readonly record struct StateEntries(WireList<StateEntry> Entries, bool Sync = false) : IWireMessage<StateEntries>
+internal readonly record struct StateEntries(WireList<StateEntry> Entries, bool Sync = false) : IWireMessage<StateEntries>
 {
     /// <summary>The most entries one message may carry.</summary>
     public const int MaxEntries = 65_536;
@@ -134,7 +134,7 @@ public readonly record struct StateEntries(WireList<StateEntry> Entries, bool Sy
 /// <summary>Anti-entropy, first step: the sender's entry count and the XOR of its entries' stamp hashes. Type 65.</summary>
 /// <param name="Count">Entries held (tombstones included).</param>
 /// <param name="Hash">XOR of every entry's stamp hash: equal states have equal hashes.</param>
-public readonly record struct StateDigest(int Count, ulong Hash) : IWireMessage<StateDigest>
+internal readonly record struct StateDigest(int Count, ulong Hash) : IWireMessage<StateDigest>
 {
     /// <inheritdoc />
     public static MessageType MessageType => new(65);
@@ -166,7 +166,7 @@ public readonly record struct StateDigest(int Count, ulong Hash) : IWireMessage<
 /// </summary>
 /// <param name="Count">Entries held (tombstones included).</param>
 /// <param name="Hash">XOR of every entry's stamp hash.</param>
-public readonly record struct StateDigestQuery(int Count, ulong Hash) : IWireMessage<StateDigestQuery>
+internal readonly record struct StateDigestQuery(int Count, ulong Hash) : IWireMessage<StateDigestQuery>
 {
     /// <inheritdoc />
     public static MessageType MessageType => new(71);
@@ -188,7 +188,7 @@ public readonly record struct StateDigestQuery(int Count, ulong Hash) : IWireMes
 /// </summary>
 /// <param name="Count">Entries held (tombstones included).</param>
 /// <param name="Hashes">One hash per bucket, <see cref="BucketCount"/> of them.</param>
-public readonly record struct StateBuckets(int Count, WireList<ulong> Hashes) : IWireMessage<StateBuckets>
+internal readonly record struct StateBuckets(int Count, WireList<ulong> Hashes) : IWireMessage<StateBuckets>
 {
     /// <summary>Buckets the keys are spread over (64: a summary names the buckets it covers in one 64-bit mask).</summary>
     public const int BucketCount = 64;
@@ -242,7 +242,7 @@ public readonly record struct StateBuckets(int Count, WireList<ulong> Hashes) : 
 /// </summary>
 /// <param name="Stamps">The sender's stamps.</param>
 /// <param name="Covered">Buckets whose every stamp is listed here.</param>
-public readonly record struct StateSummary(WireList<StateStamp> Stamps, ulong Covered = 0) : IWireMessage<StateSummary>
+internal readonly record struct StateSummary(WireList<StateStamp> Stamps, ulong Covered = 0) : IWireMessage<StateSummary>
 {
     /// <inheritdoc />
     public static MessageType MessageType => new(66);
@@ -278,7 +278,7 @@ public readonly record struct StateSummary(WireList<StateStamp> Stamps, ulong Co
 
 /// <summary>Anti-entropy, fourth step: the keys the sender wants (the receiver's are newer). Type 67.</summary>
 /// <param name="Keys">The keys.</param>
-public readonly record struct StatePull(WireList<string> Keys) : IWireMessage<StatePull>
+internal readonly record struct StatePull(WireList<string> Keys) : IWireMessage<StatePull>
 {
     /// <inheritdoc />
     public static MessageType MessageType => new(67);

@@ -6,13 +6,13 @@ namespace VolunteerCloud.ControlPlane;
 /// <param name="Running">The host reports it running (false: a start still pending).</param>
 /// <param name="Alive">The host is alive in the steward's view (false: down, within the churn handler's grace period).</param>
 /// <param name="Leaving">The churn handler wants it moved off its host (owner-reclaim notice or short predicted residual uptime).</param>
-public readonly record struct StewardCopy(ReplicaId Replica, NodeId Host, bool Running, bool Alive, bool Leaving);
+internal readonly record struct StewardCopy(ReplicaId Replica, NodeId Host, bool Running, bool Alive, bool Leaving);
 
 /// <summary>One step of a steward's plan: stop <see cref="Copy"/>, or start a new copy in <see cref="Slot"/>.</summary>
 /// <param name="Start">Start a copy (true) or stop one (false).</param>
 /// <param name="Slot">The slot to start a copy in.</param>
 /// <param name="Copy">The copy to stop.</param>
-public readonly record struct StewardAction(bool Start, int Slot, StewardCopy Copy);
+internal readonly record struct StewardAction(bool Start, int Slot, StewardCopy Copy);
 
 /// <summary>
 /// What a steward does with an app's copies, as a pure function: per slot keep the best copy (running on a live host
@@ -20,7 +20,7 @@ public readonly record struct StewardAction(bool Start, int Slot, StewardCopy Co
 /// start a replacement first for a best copy that is leaving; start a copy in every empty slot below the target.
 /// The control plane runs it on every reconcile pass; the simulator's modelled control plane runs the same function.
 /// </summary>
-public static class StewardPlanner
+internal static class StewardPlanner
 {
     /// <summary>Slots 0 … target − 1 each hold exactly one copy, running on a live host and not to be moved, and there are no others: nothing to do.</summary>
     public static bool IsWhole(IReadOnlyList<StewardCopy> copies, int target)

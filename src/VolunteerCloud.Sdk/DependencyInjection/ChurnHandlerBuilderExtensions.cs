@@ -1,23 +1,7 @@
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using VolunteerCloud.ControlPlane;
 
-namespace VolunteerCloud;
-
-/// <summary>Makes a churn handler for each node.</summary>
-public interface IChurnHandlerFactory
-{
-    /// <summary>A new handler instance for one node.</summary>
-    IChurnHandler Create();
-}
-
-/// <summary>A factory from a delegate.</summary>
-/// <param name="create">Makes one handler.</param>
-public sealed class ChurnHandlerFactory(Func<IChurnHandler> create) : IChurnHandlerFactory
-{
-    /// <inheritdoc />
-    public IChurnHandler Create() => create() ?? throw new InvalidOperationException("The churn handler factory returned null.");
-}
+namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Chooses what stewards do about hosts that leave: <c>vc.UseReactiveChurnHandler()</c> (the default) and the others.</summary>
 public static class ChurnHandlerBuilderExtensions

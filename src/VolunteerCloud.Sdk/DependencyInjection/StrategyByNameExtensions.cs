@@ -1,7 +1,9 @@
 using VolunteerCloud.Membership.Heartbeat;
 using VolunteerCloud.Membership.Swim;
+using VolunteerCloud.Strategies;
+using VolunteerCloud;
 
-namespace VolunteerCloud;
+namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>
 /// Chooses strategies by their names (<see cref="StrategyNames"/>), as a configuration file does: the volunteer

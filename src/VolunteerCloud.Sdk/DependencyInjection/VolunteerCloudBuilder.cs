@@ -1,4 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using VolunteerCloud.Membership;
@@ -6,7 +5,7 @@ using VolunteerCloud.Membership.Heartbeat;
 using VolunteerCloud.Membership.Registry;
 using VolunteerCloud.Membership.Swim;
 
-namespace VolunteerCloud;
+namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Chooses VolunteerCloud's strategies; returned by <c>AddVolunteerCloud</c>'s callback.</summary>
 public interface IVolunteerCloudBuilder

@@ -10,7 +10,7 @@ namespace VolunteerCloud.Randomness;
 /// storage (the simulator keeps 8 bytes per node) and still produce exactly the values
 /// <see cref="SplittableRandom"/> would.
 /// </summary>
-public static class SplitMix64
+internal static class SplitMix64
 {
     /// <summary>The default stream increment: the odd integer closest to 2^64 / φ.</summary>
     public const ulong GoldenGamma = 0x9E3779B97F4A7C15UL;

@@ -1,7 +1,7 @@
 using VolunteerCloud.ControlPlane;
 using VolunteerCloud.Placement;
 
-namespace VolunteerCloud;
+namespace VolunteerCloud.Strategies;
 
 /// <summary>
 /// The Sdk's placement strategies and churn handlers by name, each at its defaults: what an experiment definition,

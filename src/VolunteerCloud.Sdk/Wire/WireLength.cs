@@ -1,7 +1,7 @@
 namespace VolunteerCloud.Wire;
 
 /// <summary>Encoded sizes of the wire format's variable-length primitives, for budgeting a datagram before writing it.</summary>
-public static class WireLength
+internal static class WireLength
 {
     /// <summary>Bytes of an unsigned LEB128 integer.</summary>
     public static int VarUInt(ulong value) => value < 0x80 ? 1 : (70 - System.Numerics.BitOperations.LeadingZeroCount(value)) / 7;

@@ -5,6 +5,7 @@ using VolunteerCloud.Placement;
 using VolunteerCloud.Simulator.Churn;
 using VolunteerCloud.Simulator.ControlPlane;
 using VolunteerCloud.Simulator.Experiments;
+using VolunteerCloud.Strategies;
 
 namespace VolunteerCloud.Simulator.Cli;
 

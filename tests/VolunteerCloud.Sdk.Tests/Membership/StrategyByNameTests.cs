@@ -3,6 +3,7 @@ using VolunteerCloud.Availability;
 using VolunteerCloud.ControlPlane;
 using VolunteerCloud.Membership;
 using VolunteerCloud.Placement;
+using VolunteerCloud.Strategies;
 
 namespace VolunteerCloud.Sdk.Tests.Membership;
 

@@ -2,6 +2,7 @@ using VolunteerCloud.ControlPlane;
 using VolunteerCloud.Simulator.Churn;
 using VolunteerCloud.Simulator.ControlPlane;
 using VolunteerCloud.Simulator.Experiments;
+using VolunteerCloud.Strategies;
 
 namespace VolunteerCloud.Simulator.Tests.ControlPlane;
 

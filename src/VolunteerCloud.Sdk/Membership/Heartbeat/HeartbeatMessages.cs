@@ -8,7 +8,7 @@ namespace VolunteerCloud.Membership.Heartbeat;
 /// <param name="Heartbeat">The member's counter within this generation.</param>
 /// <param name="Leaving">The member announced a graceful leave.</param>
 /// <param name="Metadata">The member's metadata.</param>
-public readonly record struct HeartbeatEntry(NodeId Node, ulong Generation, ulong Heartbeat, bool Leaving, MemberMetadata Metadata)
+internal readonly record struct HeartbeatEntry(NodeId Node, ulong Generation, ulong Heartbeat, bool Leaving, MemberMetadata Metadata)
 {
     /// <summary>Encoded size in bytes.</summary>
     public int EncodedLength => WireLength.NodeId(Node) + WireLength.VarUInt(Generation) + WireLength.VarUInt(Heartbeat) + 1 + Metadata.EncodedLength;
@@ -20,7 +20,7 @@ public readonly record struct HeartbeatEntry(NodeId Node, ulong Generation, ulon
 
 /// <summary>A slice of the sender's heartbeat table. Type 16.</summary>
 /// <param name="Entries">The rows.</param>
-public readonly record struct HeartbeatDigest(WireList<HeartbeatEntry> Entries) : IWireMessage<HeartbeatDigest>
+internal readonly record struct HeartbeatDigest(WireList<HeartbeatEntry> Entries) : IWireMessage<HeartbeatDigest>
 {
     /// <inheritdoc />
     public static MessageType MessageType => new(16);

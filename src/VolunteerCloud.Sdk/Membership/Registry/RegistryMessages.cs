@@ -6,7 +6,7 @@ namespace VolunteerCloud.Membership.Registry;
 /// <param name="Generation">When the member last started (Unix seconds).</param>
 /// <param name="Leaving">The member is leaving on purpose.</param>
 /// <param name="Metadata">The member's metadata.</param>
-public readonly record struct RegistryHeartbeat(uint Generation, bool Leaving, MemberMetadata Metadata) : IWireMessage<RegistryHeartbeat>
+internal readonly record struct RegistryHeartbeat(uint Generation, bool Leaving, MemberMetadata Metadata) : IWireMessage<RegistryHeartbeat>
 {
     /// <inheritdoc />
     public static MessageType MessageType => new(32);
@@ -30,7 +30,7 @@ public readonly record struct RegistryHeartbeat(uint Generation, bool Leaving, M
 /// <param name="Chunk">This chunk's number, from 0.</param>
 /// <param name="ChunkCount">How many chunks the view has.</param>
 /// <param name="Members">The members in this chunk.</param>
-public readonly record struct RegistryView(uint Generation, long Version, int Chunk, int ChunkCount, WireList<Member> Members) : IWireMessage<RegistryView>
+internal readonly record struct RegistryView(uint Generation, long Version, int Chunk, int ChunkCount, WireList<Member> Members) : IWireMessage<RegistryView>
 {
     /// <inheritdoc />
     public static MessageType MessageType => new(33);

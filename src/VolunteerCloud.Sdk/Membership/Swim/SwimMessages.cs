@@ -4,7 +4,7 @@ using VolunteerCloud.Wire;
 namespace VolunteerCloud.Membership.Swim;
 
 /// <summary>What a piggybacked SWIM update says about a member.</summary>
-public enum GossipKind : byte
+internal enum GossipKind : byte
 {
     /// <summary>The member is alive at this incarnation (and here is its metadata).</summary>
     Alive = 0,
@@ -22,7 +22,7 @@ public enum GossipKind : byte
 /// <param name="Incarnation">The member's incarnation the update refers to.</param>
 /// <param name="From">Who suspects or declares (suspect and dead only).</param>
 /// <param name="Metadata">The member's metadata (alive only).</param>
-public readonly record struct GossipItem(GossipKind Kind, NodeId Node, uint Incarnation, NodeId From, MemberMetadata Metadata)
+internal readonly record struct GossipItem(GossipKind Kind, NodeId Node, uint Incarnation, NodeId From, MemberMetadata Metadata)
 {
     /// <summary>An alive announcement.</summary>
     public static GossipItem Alive(NodeId node, uint incarnation, MemberMetadata metadata) => new(GossipKind.Alive, node, incarnation, default, metadata);
@@ -104,7 +104,7 @@ public readonly record struct GossipItem(GossipKind Kind, NodeId Node, uint Inca
 /// <param name="Sequence">Matches the answer to the probe.</param>
 /// <param name="Target">The node the sender means to probe (a node that is not the target drops it).</param>
 /// <param name="Gossip">Piggybacked updates.</param>
-public readonly record struct SwimPing(uint Sequence, NodeId Target, WireList<GossipItem> Gossip) : IWireMessage<SwimPing>
+internal readonly record struct SwimPing(uint Sequence, NodeId Target, WireList<GossipItem> Gossip) : IWireMessage<SwimPing>
 {
     /// <inheritdoc />
     public static MessageType MessageType => new(1);
@@ -127,7 +127,7 @@ public readonly record struct SwimPing(uint Sequence, NodeId Target, WireList<Go
 /// <param name="Target">The node to probe.</param>
 /// <param name="WantNack">Whether to answer with a nack when the target stays silent (Lifeguard).</param>
 /// <param name="Gossip">Piggybacked updates.</param>
-public readonly record struct SwimPingRequest(uint Sequence, NodeId Target, bool WantNack, WireList<GossipItem> Gossip) : IWireMessage<SwimPingRequest>
+internal readonly record struct SwimPingRequest(uint Sequence, NodeId Target, bool WantNack, WireList<GossipItem> Gossip) : IWireMessage<SwimPingRequest>
 {
     /// <inheritdoc />
     public static MessageType MessageType => new(2);
@@ -149,7 +149,7 @@ public readonly record struct SwimPingRequest(uint Sequence, NodeId Target, bool
 /// <summary>"I am alive" — the answer to a probe, direct or forwarded. Type 3.</summary>
 /// <param name="Sequence">The probe's sequence number.</param>
 /// <param name="Gossip">Piggybacked updates.</param>
-public readonly record struct SwimAck(uint Sequence, WireList<GossipItem> Gossip) : IWireMessage<SwimAck>
+internal readonly record struct SwimAck(uint Sequence, WireList<GossipItem> Gossip) : IWireMessage<SwimAck>
 {
     /// <inheritdoc />
     public static MessageType MessageType => new(3);
@@ -168,7 +168,7 @@ public readonly record struct SwimAck(uint Sequence, WireList<GossipItem> Gossip
 /// <summary>"The target did not answer me" — from an indirect prober (Lifeguard). Type 4.</summary>
 /// <param name="Sequence">The requester's probe sequence number.</param>
 /// <param name="Gossip">Piggybacked updates.</param>
-public readonly record struct SwimNack(uint Sequence, WireList<GossipItem> Gossip) : IWireMessage<SwimNack>
+internal readonly record struct SwimNack(uint Sequence, WireList<GossipItem> Gossip) : IWireMessage<SwimNack>
 {
     /// <inheritdoc />
     public static MessageType MessageType => new(4);
@@ -186,7 +186,7 @@ public readonly record struct SwimNack(uint Sequence, WireList<GossipItem> Gossi
 
 /// <summary>Updates only, sent every gossip interval to a few random members. Type 5.</summary>
 /// <param name="Gossip">The updates.</param>
-public readonly record struct SwimGossip(WireList<GossipItem> Gossip) : IWireMessage<SwimGossip>
+internal readonly record struct SwimGossip(WireList<GossipItem> Gossip) : IWireMessage<SwimGossip>
 {
     /// <inheritdoc />
     public static MessageType MessageType => new(5);
@@ -207,7 +207,7 @@ public readonly record struct SwimGossip(WireList<GossipItem> Gossip) : IWireMes
 /// <param name="Reply">This is the answer to a push-pull (so it is not answered again).</param>
 /// <param name="Chunk">This chunk's number, from 0.</param>
 /// <param name="Members">The members in this chunk.</param>
-public readonly record struct SwimPushPull(bool Join, bool Reply, int Chunk, WireList<Member> Members) : IWireMessage<SwimPushPull>
+internal readonly record struct SwimPushPull(bool Join, bool Reply, int Chunk, WireList<Member> Members) : IWireMessage<SwimPushPull>
 {
     /// <inheritdoc />
     public static MessageType MessageType => new(6);

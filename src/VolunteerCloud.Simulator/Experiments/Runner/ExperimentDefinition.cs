@@ -4,6 +4,7 @@ using System.Text;
 using VolunteerCloud.Compose.Yaml;
 using VolunteerCloud.Simulator.Churn;
 using VolunteerCloud.Simulator.ControlPlane;
+using VolunteerCloud.Strategies;
 using YamlDotNet.RepresentationModel;
 
 namespace VolunteerCloud.Simulator.Experiments.Runner;
