@@ -18,15 +18,18 @@ internal static class VcCommands
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
     {
-        var node = new Option<string>("--node") { Description = "A node's API (any node).", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("VC_NODE") ?? "http://127.0.0.1:7947", Recursive = true };
-        var token = new Option<string?>("--token") { Description = "An API token (admin for changes); default VC_TOKEN.", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("VC_TOKEN"), Recursive = true };
+        var node = new Option<string?>("--node") { Description = "A node's API: any node of the cluster. Default: the VC_NODE environment variable, else http://127.0.0.1:7947.", Recursive = true };
+        var token = new Option<string?>("--token") { Description = "An API token (the admin token for changes). Default: the VC_TOKEN environment variable.", Recursive = true };
+        // Read here, not as the options' defaults: help would print a default's value, and a token is a secret.
+        string Node(ParseResult parse) => parse.GetValue(node) ?? Environment.GetEnvironmentVariable("VC_NODE") ?? "http://127.0.0.1:7947";
+        string? Token(ParseResult parse) => parse.GetValue(token) ?? Environment.GetEnvironmentVariable("VC_TOKEN");
         var root = new RootCommand("vc: deploy and watch apps on a VolunteerCloud cluster through any node.");
         root.Options.Add(node);
         root.Options.Add(token);
 
         var file = new Option<FileInfo>("--file", "-f") { Description = "The Compose file (YAML or JSON).", Required = true };
         var deploy = new Command("deploy", "Deploy the services of a Compose file.") { file };
-        deploy.SetAction((parse, ct) => Call(parse.GetValue(node)!, parse.GetValue(token), output, error, async client =>
+        deploy.SetAction((parse, ct) => Call(Node(parse), Token(parse), output, error, async client =>
         {
             var path = parse.GetValue(file)!;
             if (!path.Exists)
@@ -41,7 +44,7 @@ internal static class VcCommands
         }));
 
         var ps = new Command("ps", "List apps and where their replicas run.");
-        ps.SetAction((parse, ct) => Call(parse.GetValue(node)!, parse.GetValue(token), output, error, async client =>
+        ps.SetAction((parse, ct) => Call(Node(parse), Token(parse), output, error, async client =>
         {
             using var response = await client.GetAsync(new Uri("/v1/apps", UriKind.Relative), ct);
             if (!response.IsSuccessStatusCode)
@@ -67,7 +70,7 @@ internal static class VcCommands
 
         var scaleArg = new Argument<string[]>("app=replicas") { Description = "For example web=5.", Arity = ArgumentArity.OneOrMore };
         var scale = new Command("scale", "Set apps' replica counts.") { scaleArg };
-        scale.SetAction((parse, ct) => Call(parse.GetValue(node)!, parse.GetValue(token), output, error, async client =>
+        scale.SetAction((parse, ct) => Call(Node(parse), Token(parse), output, error, async client =>
         {
             foreach (var pair in parse.GetValue(scaleArg)!)
             {
@@ -90,14 +93,14 @@ internal static class VcCommands
 
         var appArg = new Argument<string>("app") { Description = "The app's name." };
         var rm = new Command("rm", "Remove an app: its replicas stop everywhere.") { appArg };
-        rm.SetAction((parse, ct) => Call(parse.GetValue(node)!, parse.GetValue(token), output, error, async client =>
+        rm.SetAction((parse, ct) => Call(Node(parse), Token(parse), output, error, async client =>
         {
             using var response = await client.DeleteAsync(new Uri($"/v1/apps/{Uri.EscapeDataString(parse.GetValue(appArg)!)}", UriKind.Relative), ct);
             return await Report(response, output, error, ct);
         }));
 
         var members = new Command("members", "List the members the node sees.");
-        members.SetAction((parse, ct) => Call(parse.GetValue(node)!, parse.GetValue(token), output, error, async client =>
+        members.SetAction((parse, ct) => Call(Node(parse), Token(parse), output, error, async client =>
         {
             using var response = await client.GetAsync(new Uri("/v1/members", UriKind.Relative), ct);
             if (!response.IsSuccessStatusCode)
@@ -116,7 +119,7 @@ internal static class VcCommands
         }));
 
         var self = new Command("node", "Show the node: its cluster, caps, what it runs and stewards.");
-        self.SetAction((parse, ct) => Call(parse.GetValue(node)!, parse.GetValue(token), output, error, async client =>
+        self.SetAction((parse, ct) => Call(Node(parse), Token(parse), output, error, async client =>
         {
             using var response = await client.GetAsync(new Uri("/v1/node", UriKind.Relative), ct);
             if (!response.IsSuccessStatusCode)
@@ -136,7 +139,7 @@ internal static class VcCommands
         var tail = new Option<int>("--tail") { Description = "Lines per replica.", DefaultValueFactory = _ => 100 };
         var logsApp = new Argument<string>("app") { Description = "The app's name." };
         var logs = new Command("logs", "Show an app's container logs, fetched through the nodes that run it.") { logsApp, tail };
-        logs.SetAction((parse, ct) => Call(parse.GetValue(node)!, parse.GetValue(token), output, error, async client =>
+        logs.SetAction((parse, ct) => Call(Node(parse), Token(parse), output, error, async client =>
         {
             using var response = await client.GetAsync(new Uri($"/v1/apps/{Uri.EscapeDataString(parse.GetValue(logsApp)!)}/logs?tail={parse.GetValue(tail)}", UriKind.Relative), ct);
             if (!response.IsSuccessStatusCode)
@@ -154,6 +157,11 @@ internal static class VcCommands
         }
 
         var parsed = root.Parse(args);
+        if (VolunteerCloud.CommandLine.CommandLineErrors.Report(parsed, error, "vc") is { } code)
+        {
+            return code;
+        }
+
         return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }).ConfigureAwait(false);
     }
 

@@ -98,6 +98,37 @@ public sealed class HostUnitTests
         Assert.Equal(retryAfter > 30 ? 1 : 3, await served.WaitAsync(TimeSpan.FromSeconds(10)));
     }
 
+    [Theory]
+    [InlineData(new[] { "logs", "web", "--tail", "abc" }, "vc: --tail: 'abc' is not a whole number (e.g. 5).", "See 'vc logs --help'.")]
+    [InlineData(new[] { "scale" }, "vc: Required argument 'app=replicas' missing for command: 'scale'.", "See 'vc scale --help'.")]
+    public async Task A_command_line_mistake_is_said_in_a_line_with_where_to_read_on_not_the_whole_help(string[] args, string said, string readOn)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        Assert.Equal(2, await VolunteerCloud.Cli.VcCommands.RunAsync(args, output, error));
+        Assert.Equal([said, readOn], error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')));
+        Assert.DoesNotContain("Usage", output.ToString() + error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Vc_help_names_the_environment_variables_and_prints_no_secret()
+    {
+        Environment.SetEnvironmentVariable("VC_TOKEN", "secret-token-from-the-environment");
+        try
+        {
+            using var output = new StringWriter();
+            using var error = new StringWriter();
+            Assert.Equal(0, await VolunteerCloud.Cli.VcCommands.RunAsync(["--help"], output, error));
+            Assert.Contains("VC_NODE", output.ToString(), StringComparison.Ordinal);
+            Assert.Contains("VC_TOKEN", output.ToString(), StringComparison.Ordinal);
+            Assert.DoesNotContain("secret-token-from-the-environment", output.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("VC_TOKEN", null);
+        }
+    }
+
     [Fact]
     public void Allowed_hours_say_when_the_machine_is_lent_and_how_long_until_it_is()
     {

@@ -33,7 +33,7 @@ if [ ! -f "$bin/.instrumented" ]; then
   dotnet tool restore >/dev/null
   dotnet publish VolunteerCloud.Fuzz -c Release -o "$bin" --nologo -v quiet
   # Our assemblies and the YAML parser beneath the Compose and experiment parsers carry AFL's coverage probes.
-  for dll in VolunteerCloud.Sdk.dll VolunteerCloud.Compose.dll vcsim.dll YamlDotNet.dll; do
+  for dll in VolunteerCloud.Sdk.dll VolunteerCloud.Compose.dll VolunteerCloud.Simulator.dll YamlDotNet.dll; do
     dotnet sharpfuzz "$bin/$dll" >/dev/null
   done
   touch "$bin/.instrumented"

@@ -96,8 +96,8 @@ public sealed class ExperimentRunnerTests
         var directory = Path.Combine(Path.GetTempPath(), "vc-results-" + Guid.NewGuid().ToString("N"));
         try
         {
-            var summary = ExperimentRunner.Write(d, runs, directory, "commit1");
-            foreach (var file in new[] { "runs.csv", "timeseries.csv", "restores.csv", "summary.md", "availability-over-time.png", "restore-cdf.png", "messages.png" })
+            var summary = ExperimentRunner.Write(d, runs, directory, "commit1").Summary;
+            foreach (var file in new[] { "runs.csv", "timeseries.csv", "restores.csv", "summary.md", "availability-over-time.png", "restore-cdf.png", "messages.png", "availability-over-time.svg", "restore-cdf.svg", "messages.svg" })
             {
                 Assert.True(new FileInfo(Path.Combine(directory, file)).Length > 0, file);
             }
@@ -108,6 +108,25 @@ public sealed class ExperimentRunnerTests
             Assert.All(rows.Skip(1), r => Assert.StartsWith("tiny,abc,commit1,", r, StringComparison.Ordinal));
             Assert.Equal(4, summary.Split('\n').Count(l => l.StartsWith("| power-of-2+", StringComparison.Ordinal) || l.StartsWith("| availability-aware+", StringComparison.Ordinal)));
             Assert.Contains(" ± ", summary, StringComparison.Ordinal); // two seeds: a confidence interval
+            Assert.Contains("1 simulated hour, 2 seeds per combination", summary, StringComparison.Ordinal);
+            Assert.Contains("<svg", File.ReadAllText(Path.Combine(directory, "restore-cdf.svg")), StringComparison.Ordinal);
+
+            // The same runs written again by another commit reproduce the rows: nothing is rewritten, the rows keep
+            // the commit that first made them (a rerun of a committed experiment leaves the tree clean).
+            var again = ExperimentRunner.Write(d, runs, directory, "commit2");
+            Assert.Empty(again.Files.Written);
+            Assert.Equal(["commit1"], again.ReproducedCommits);
+            Assert.All(File.ReadAllLines(Path.Combine(directory, "runs.csv")).Skip(1), r => Assert.StartsWith("tiny,abc,commit1,", r, StringComparison.Ordinal));
+
+            // One number different: the runs did not reproduce, the new commit stands and the files that change are written.
+            var edited = File.ReadAllLines(Path.Combine(directory, "runs.csv"));
+            edited[1] = edited[1][..edited[1].LastIndexOf(',')] + ",1"; // the events column
+            File.WriteAllLines(Path.Combine(directory, "runs.csv"), edited);
+            var changed = ExperimentRunner.Write(d, runs, directory, "commit2");
+            Assert.Null(changed.ReproducedCommits);
+            Assert.Contains("runs.csv", changed.Files.Written);
+            Assert.Contains("summary.md", changed.Files.Written);
+            Assert.All(File.ReadAllLines(Path.Combine(directory, "runs.csv")).Skip(1), r => Assert.StartsWith("tiny,abc,commit2,", r, StringComparison.Ordinal));
         }
         finally
         {
@@ -189,13 +208,13 @@ public sealed class ExperimentRunnerTests
             var kept = RunCheckpoint.Load(d, pieces);
             Assert.Equal(3, kept.Count);
             Assert.Equal(5, ExperimentRunner.Remaining(plan, kept).Count);
-            var partWay = ExperimentRunner.Write(d, ExperimentRunner.Recorded(plan, kept), pieces, "c2", plannedRuns: plan.Count);
+            var partWay = ExperimentRunner.Write(d, ExperimentRunner.Recorded(plan, kept), pieces, "c2", plannedRuns: plan.Count).Summary;
             Assert.Contains("**Part-way: 3 of the 8 planned runs**", partWay, StringComparison.Ordinal);
-            Assert.Contains("1 seed(s) per combination", partWay, StringComparison.Ordinal);
+            Assert.Contains("1 seed per combination", partWay, StringComparison.Ordinal);
 
             // Part-way, a combination can hold more seeds than another: the table says which each row averages.
             var first = all[0].Combination;
-            var mixed = ExperimentRunner.Write(d, [.. all.Where(r => r.Seed == 3 || r.Combination == first)], mixedDirectory, "c1", plannedRuns: plan.Count);
+            var mixed = ExperimentRunner.Write(d, [.. all.Where(r => r.Seed == 3 || r.Combination == first)], mixedDirectory, "c1", plannedRuns: plan.Count).Summary;
             Assert.Contains("seeds differ between combinations", mixed, StringComparison.Ordinal);
             Assert.Contains($"| {first.Name} | 3, 4 |", mixed, StringComparison.Ordinal);
             Assert.Contains($"| {all.First(r => r.Combination != first).Combination.Name} | 3 |", mixed, StringComparison.Ordinal);

@@ -156,67 +156,57 @@ public static class ExperimentRunner
             $"{definition.Name},{definition.Hash},{run.Commit ?? commit},{c.Name},{c.Placement},{c.Handler},{c.Control},{run.Seed},{r.MeanAvailability:0.######},{r.P5Availability:0.######},{r.MeanAnyAvailability:0.######},{r.MeanRestoreSeconds:0.#},{r.P95RestoreSeconds:0.#},{r.Restores},{r.ReplicaStarts},{r.ControlMessagesPerNodeSecond:0.#####},{r.ControlBytesPerNodeSecond:0.##},{r.InvariantViolations},{r.AppsLost},{r.WholeAgainSecondsAfterMassFailure:0.#},{r.Events}");
     }
 
-    /// <summary>Writes results/ (runs.csv, timeseries.csv, restores.csv, summary.md, figures) and returns the summary.</summary>
+    /// <summary>
+    /// Writes results/ (runs.csv, timeseries.csv, restores.csv, summary.md, figures as PNG and SVG). A file is written
+    /// only when it changes, and runs that reproduce the rows of the runs.csv already there keep the commits those
+    /// rows name (see <see cref="ResultFiles"/>): rerunning a committed experiment leaves the tree as it was.
+    /// </summary>
     /// <param name="definition">The experiment.</param>
     /// <param name="runs">The runs, in plan order.</param>
     /// <param name="directory">Where the results go.</param>
     /// <param name="commit">The commit writing them (and of every run that names none).</param>
     /// <param name="plannedRuns">How many runs the grid plans, when <paramref name="runs"/> is a grid part-way (summary.md says so).</param>
-    public static string Write(ExperimentDefinition definition, IReadOnlyList<RunRecord> runs, string directory, string commit, int? plannedRuns = null)
+    public static WrittenResults Write(ExperimentDefinition definition, IReadOnlyList<RunRecord> runs, string directory, string commit, int? plannedRuns = null)
     {
         ArgumentNullException.ThrowIfNull(definition);
         ArgumentNullException.ThrowIfNull(runs);
-        Directory.CreateDirectory(directory);
-        using (var csv = new StreamWriter(Path.Combine(directory, "runs.csv")))
+        var reproduced = ResultFiles.ReproducedCommits(directory, RunsHeader, [.. runs.Select(r => RunsRow(definition, commit, r))]);
+        if (reproduced is not null)
         {
-            csv.WriteLine(RunsHeader);
-            foreach (var run in runs)
-            {
-                csv.WriteLine(RunsRow(definition, commit, run));
-            }
+            runs = [.. runs.Select((r, i) => r with { Commit = reproduced[i] })];
         }
 
-        using (var csv = new StreamWriter(Path.Combine(directory, "timeseries.csv")))
+        var files = new ResultFiles(directory);
+        files.WriteLines("runs.csv", [RunsHeader, .. runs.Select(r => RunsRow(definition, commit, r))]);
+
+        // Share of apps whole, averaged over bins of at most ~500 per run (1 min to 6 h), so the file stays small.
+        var bin = TimeSeriesBin(definition);
+        var perBin = Math.Max(1, (int)Math.Round(bin / definition.SampleInterval));
+        var timeseries = new List<string> { "combination,seed,hours,apps_whole" };
+        var start = TimeSpan.FromMinutes(10); // ControlPlaneLab samples from minute 10 (deploys settle first)
+        foreach (var run in runs)
         {
-            // Share of apps whole, averaged over bins of at most ~500 per run (1 min to 6 h), so the file stays small.
-            var bin = TimeSeriesBin(definition);
-            var perBin = Math.Max(1, (int)Math.Round(bin / definition.SampleInterval));
-            csv.WriteLine("combination,seed,hours,apps_whole");
-            var start = TimeSpan.FromMinutes(10); // ControlPlaneLab samples from minute 10 (deploys settle first)
-            foreach (var run in runs)
+            var series = run.Result.AvailabilityOverTime;
+            for (var i = 0; i < series.Length; i += perBin)
             {
-                var series = run.Result.AvailabilityOverTime;
-                for (var i = 0; i < series.Length; i += perBin)
+                var end = Math.Min(series.Length, i + perBin);
+                var mean = 0.0;
+                for (var j = i; j < end; j++)
                 {
-                    var end = Math.Min(series.Length, i + perBin);
-                    var mean = 0.0;
-                    for (var j = i; j < end; j++)
-                    {
-                        mean += series[j];
-                    }
-
-                    var hours = (start + (definition.SampleInterval * i)).TotalHours;
-                    csv.WriteLine(string.Create(C, $"{run.Combination.Name},{run.Seed},{hours:0.####},{mean / (end - i):0.#####}"));
+                    mean += series[j];
                 }
+
+                var hours = (start + (definition.SampleInterval * i)).TotalHours;
+                timeseries.Add(string.Create(C, $"{run.Combination.Name},{run.Seed},{hours:0.####},{mean / (end - i):0.#####}"));
             }
         }
 
-        using (var csv = new StreamWriter(Path.Combine(directory, "restores.csv")))
-        {
-            csv.WriteLine("combination,seed,restore_s");
-            foreach (var run in runs)
-            {
-                foreach (var seconds in run.Result.RestoreSeconds)
-                {
-                    csv.WriteLine(string.Create(C, $"{run.Combination.Name},{run.Seed},{seconds:0.#}"));
-                }
-            }
-        }
-
+        files.WriteLines("timeseries.csv", timeseries);
+        files.WriteLines("restores.csv", ["combination,seed,restore_s", .. from run in runs from seconds in run.Result.RestoreSeconds select string.Create(C, $"{run.Combination.Name},{run.Seed},{seconds:0.#}")]);
         var summary = Summary(definition, runs, commit, plannedRuns);
-        File.WriteAllText(Path.Combine(directory, "summary.md"), summary);
-        Figures.Draw(definition, runs, directory);
-        return summary;
+        files.WriteText("summary.md", summary);
+        Figures.Draw(definition, runs, files);
+        return new WrittenResults(summary, files, reproduced?.Distinct().Order(StringComparer.Ordinal).ToList());
     }
 
     /// <summary>The time-series bin: the smallest of 1 min, 5 min, 10 min, 30 min, 1 h, 6 h giving at most ~500 bins per run, and never shorter than a sample.</summary>
@@ -261,9 +251,9 @@ public static class ExperimentRunner
 
         var groups = runs.GroupBy(r => r.Combination.Name).Select(g => (Name: g.Key, Runs: g.ToList(), Seeds: SeedList(g.Select(r => r.Seed)))).ToList();
         var seeds = groups.Select(g => g.Seeds).Distinct(StringComparer.Ordinal).Count() == 1
-            ? $"{groups[0].Runs.Select(r => r.Seed).Distinct().Count()} seed(s) per combination"
+            ? $"{Count(groups[0].Runs.Select(r => r.Seed).Distinct().Count(), "seed")} per combination"
             : "seeds differ between combinations (column seeds: compare rows over the same seeds)";
-        text.AppendLine(C, $"{d.Volunteers} volunteers ({d.Churn} churn), {d.Apps} apps × {d.Replicas} replicas{(d.AvailabilityTarget is { } t ? $" (availability target {t})" : "")}, {d.Duration.TotalDays:0.##} simulated days{(d.Fidelity == ControlPlaneFidelity.Modelled ? ", modelled control plane" : "")}, {seeds}, definition `{d.Hash}`, commit {string.Join(", ", runs.Select(r => r.Commit ?? commit).Distinct().Order(StringComparer.Ordinal).Select(c => $"`{c}`"))}.");
+        text.AppendLine(C, $"{d.Volunteers} volunteers ({d.Churn} churn), {d.Apps} apps × {d.Replicas} replicas{(d.AvailabilityTarget is { } t ? $" (availability target {t})" : "")}, {SimulatedSpan(d.Duration)}{(d.Fidelity == ControlPlaneFidelity.Modelled ? ", modelled control plane" : "")}, {seeds}, definition `{d.Hash}`, commit {string.Join(", ", runs.Select(r => r.Commit ?? commit).Distinct().Order(StringComparer.Ordinal).Select(c => $"`{c}`"))}.");
         text.AppendLine();
         text.AppendLine("Mean over seeds ± half-width of the 95% confidence interval (Student's t; — with one seed).");
         text.AppendLine();
@@ -278,8 +268,8 @@ public static class ExperimentRunner
         text.AppendLine("Availability: share of samples in which an app had all its replicas running (mean over apps; p5: the 5th-percentile");
         text.AppendLine("app). Restore: from the first sample an app was short of replicas to the first it was whole again. Violations: the");
         text.AppendLine(d.Fidelity == ControlPlaneFidelity.Modelled
-            ? "invariant checkers' findings at every sample (goal 0). Modelled control plane: no messages are sent, so none are counted (NaN). Figures: availability-over-time.png, restore-cdf.png."
-            : "invariant checkers' findings at every sample (goal 0). Figures: availability-over-time.png, restore-cdf.png, messages.png.");
+            ? "invariant checkers' findings at every sample (goal 0). Modelled control plane: no messages are sent, so none are counted (NaN). Figures (PNG and SVG): availability-over-time, restore-cdf."
+            : "invariant checkers' findings at every sample (goal 0). Figures (PNG and SVG): availability-over-time, restore-cdf, messages.");
         return text.ToString();
     }
 
@@ -306,6 +296,41 @@ public static class ExperimentRunner
     private static string Ci(IReadOnlyList<RunRecord> runs, Func<RunRecord, double> metric, string format)
     {
         var (mean, half) = MeanCi([.. runs.Select(metric)]);
-        return double.IsNaN(half) ? mean.ToString(format, C) : $"{mean.ToString(format, C)} ± {half.ToString(format, C)}";
+        return FormatCi(mean, half, format);
+    }
+
+    /// <summary>
+    /// "mean ± half-width" with the decimals of <paramref name="format"/>, or more when the mean needs them to show two
+    /// significant digits (0.38 bytes/node/s is "0.38 ± 0.03", not "0 ± 0") or the half-width its first one
+    /// (99.878 ± 0.004, not 99.88 ± 0.00); the mean alone when the half-width is NaN.
+    /// </summary>
+    public static string FormatCi(double mean, double halfWidth, string format)
+    {
+        ArgumentNullException.ThrowIfNull(format);
+        var dot = format.IndexOf('.', StringComparison.Ordinal);
+        var decimals = dot < 0 ? 0 : format.Length - dot - 1;
+        if (double.IsFinite(mean) && mean != 0)
+        {
+            decimals = Math.Clamp(1 - (int)Math.Floor(Math.Log10(Math.Abs(mean))), decimals, 6);
+        }
+
+        if (double.IsFinite(halfWidth) && halfWidth > 0)
+        {
+            decimals = Math.Clamp(-(int)Math.Floor(Math.Log10(halfWidth)), decimals, 6); // the half-width's first digit shows
+        }
+
+        var f = "F" + decimals.ToString(C);
+        return double.IsNaN(halfWidth) ? mean.ToString(f, C) : $"{mean.ToString(f, C)} ± {halfWidth.ToString(f, C)}";
+    }
+
+    /// <summary>"1 seed", "3 seeds".</summary>
+    internal static string Count(int n, string noun) => n == 1 ? $"1 {noun}" : $"{n.ToString(C)} {noun}s";
+
+    /// <summary>A simulated duration in its largest whole-ish unit: "1 simulated day", "7 simulated days", "3 simulated hours".</summary>
+    internal static string SimulatedSpan(TimeSpan duration)
+    {
+        var (value, unit) = duration.TotalDays >= 1 ? (duration.TotalDays, "day") : duration.TotalHours >= 1 ? (duration.TotalHours, "hour") : (duration.TotalMinutes, "minute");
+        var number = value.ToString("0.##", C);
+        return number == "1" ? $"1 simulated {unit}" : $"{number} simulated {unit}s";
     }
 }

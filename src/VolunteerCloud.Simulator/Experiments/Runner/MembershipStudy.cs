@@ -131,14 +131,23 @@ public static class MembershipStudy
             $"{definition.Name},{definition.Hash},{commit},{c.Combination},{c.Protocol},{c.Nodes},{c.Loss:0.####},{c.Seed},{result.Crashes},{result.Detected},{(d.Length > 0 ? d.Average() : double.NaN):0.###},{(d.Length > 0 ? d[d.Length / 2] : double.NaN):0.###},{(d.Length > 0 ? d[^1] : double.NaN):0.###},{result.FalsePositives},{result.FalsePositivesPerNodeHour(definition.Duration):0.######},{result.MessagesPerNodeSecond:0.###},{result.BytesPerNodeSecond:0.#},{result.Events}");
     }
 
-    /// <summary>Writes runs.csv, detections.csv, summary.md and the figures; returns the summary.</summary>
-    public static string Write(ExperimentDefinition definition, IReadOnlyList<MembershipRunResult> results, string directory, string commit)
+    /// <summary>
+    /// Writes runs.csv, detections.csv, summary.md and the figures (PNG and SVG), each only when it changes; runs that
+    /// reproduce the runs.csv already there keep the commit it names (see <see cref="ResultFiles"/>).
+    /// </summary>
+    public static WrittenResults Write(ExperimentDefinition definition, IReadOnlyList<MembershipRunResult> results, string directory, string commit)
     {
         ArgumentNullException.ThrowIfNull(definition);
         ArgumentNullException.ThrowIfNull(results);
-        Directory.CreateDirectory(directory);
-        File.WriteAllLines(Path.Combine(directory, "runs.csv"), [RunsHeader, .. results.Select(r => RunsRow(definition, commit, r))]);
-        File.WriteAllLines(Path.Combine(directory, "detections.csv"), ["combination,seed,detection_s", .. results.SelectMany(r => r.DetectionSeconds.Select(s => string.Create(CultureInfo.InvariantCulture, $"{r.Case.Combination},{r.Case.Seed},{s:0.###}")))]);
+        var reproduced = ResultFiles.ReproducedCommits(directory, RunsHeader, [.. results.Select(r => RunsRow(definition, commit, r))])?.Distinct().Order(StringComparer.Ordinal).ToList();
+        if (reproduced is [var first])
+        {
+            commit = first; // one study, one commit (a study is never made in pieces)
+        }
+
+        var files = new ResultFiles(directory);
+        files.WriteLines("runs.csv", [RunsHeader, .. results.Select(r => RunsRow(definition, commit, r))]);
+        files.WriteLines("detections.csv", ["combination,seed,detection_s", .. results.SelectMany(r => r.DetectionSeconds.Select(s => string.Create(CultureInfo.InvariantCulture, $"{r.Case.Combination},{r.Case.Seed},{s:0.###}")))]);
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"# {definition.Name}: results");
         text.AppendLine();
@@ -148,7 +157,7 @@ public static class MembershipStudy
             text.AppendLine();
         }
 
-        text.AppendLine(CultureInfo.InvariantCulture, $"A measured window of {definition.Duration.TotalMinutes:0.#} simulated minutes after 30 s of warm-up, {definition.Crashes} crashes per run, {results.Select(r => r.Case.Seed).Distinct().Count()} seed(s); definition `{definition.Hash}`, commit `{commit}`. Mean over seeds ± the 95% confidence interval's half-width (Student's t).");
+        text.AppendLine(CultureInfo.InvariantCulture, $"A measured window of {definition.Duration.TotalMinutes:0.#} simulated minutes after 30 s of warm-up, {definition.Crashes} crashes per run, {ExperimentRunner.Count(results.Select(r => r.Case.Seed).Distinct().Count(), "seed")}; definition `{definition.Hash}`, commit `{commit}`. Mean over seeds ± the 95% confidence interval's half-width (Student's t).");
         text.AppendLine();
         text.AppendLine("| protocol | members | loss | detection mean (s) | detection max (s) | undetected | false positives / member-hour | msgs / member / s | bytes / member / s |");
         text.AppendLine("|---|---|---|---|---|---|---|---|---|");
@@ -164,7 +173,7 @@ public static class MembershipStudy
                 }
 
                 var (mean, half) = ExperimentRunner.MeanCi(values);
-                return double.IsNaN(half) ? mean.ToString(format, CultureInfo.InvariantCulture) : $"{mean.ToString(format, CultureInfo.InvariantCulture)} ± {half.ToString(format, CultureInfo.InvariantCulture)}";
+                return ExperimentRunner.FormatCi(mean, half, format);
             }
 
             var key = group.Key;
@@ -175,10 +184,10 @@ public static class MembershipStudy
         text.AppendLine();
         text.AppendLine("Detection: from a crash to the first live member declaring the crashed member dead (SWIM: after its suspicion");
         text.AppendLine("timeout). False positive: a live member declared dead by a live member. Load counts every datagram sent.");
-        text.AppendLine("Figures: detection-vs-members.png, bytes-vs-members.png, false-positives-vs-loss.png.");
+        text.AppendLine("Figures (PNG and SVG): detection-vs-members, bytes-vs-members, false-positives-vs-loss.");
         var summary = text.ToString();
-        File.WriteAllText(Path.Combine(directory, "summary.md"), summary);
-        Figures.DrawMembership(definition, results, directory);
-        return summary;
+        files.WriteText("summary.md", summary);
+        Figures.DrawMembership(definition, results, files);
+        return new WrittenResults(summary, files, reproduced is [_] ? reproduced : null);
     }
 }

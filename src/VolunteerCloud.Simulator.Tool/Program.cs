@@ -13,4 +13,5 @@ foreach (var command in ChurnCommands.Create())
     root.Subcommands.Add(command);
 }
 
-return root.Parse(args).Invoke();
+var parsed = root.Parse(args);
+return VolunteerCloud.CommandLine.CommandLineErrors.Report(parsed, Console.Error, "vcsim") ?? parsed.Invoke();

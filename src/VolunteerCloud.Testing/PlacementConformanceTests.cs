@@ -1,9 +1,10 @@
 using FsCheck.Xunit;
+using Xunit;
 using VolunteerCloud.Containers;
 using VolunteerCloud.Placement;
 using VolunteerCloud.Randomness;
 
-namespace VolunteerCloud.Sdk.Tests.Placement;
+namespace VolunteerCloud.Testing;
 
 /// <summary>
 /// What every placement strategy must do. Derive, implement <see cref="Create"/>, and the suite runs against it:
@@ -17,7 +18,7 @@ public abstract class PlacementConformanceTests
     private static readonly ResourceAmount Small = new(0.5, 512L << 20);
 
     /// <summary>A random cluster from a seed: sizes, regions, some hosts ineligible, some partly full.</summary>
-    internal static ClusterState RandomCluster(ulong seed, int hosts)
+    protected static ClusterState RandomCluster(ulong seed, int hosts)
     {
         var random = new SplittableRandom(seed);
         var cluster = new ClusterState(hosts);
@@ -147,47 +148,3 @@ public abstract class PlacementConformanceTests
     }
 }
 
-public sealed class RandomPlacementConformance : PlacementConformanceTests
-{
-    protected override IPlacementStrategy Create() => new RandomPlacement();
-}
-
-public sealed class RoundRobinPlacementConformance : PlacementConformanceTests
-{
-    protected override IPlacementStrategy Create() => new RoundRobinPlacement();
-}
-
-public sealed class LeastLoadedPlacementConformance : PlacementConformanceTests
-{
-    protected override IPlacementStrategy Create() => new LeastLoadedPlacement();
-}
-
-public sealed class PowerOfTwoPlacementConformance : PlacementConformanceTests
-{
-    protected override IPlacementStrategy Create() => new PowerOfChoicesPlacement(2);
-}
-
-public sealed class PowerOfThreePlacementConformance : PlacementConformanceTests
-{
-    protected override IPlacementStrategy Create() => new PowerOfChoicesPlacement(3);
-}
-
-public sealed class RendezvousPlacementConformance : PlacementConformanceTests
-{
-    protected override IPlacementStrategy Create() => new RendezvousPlacement();
-}
-
-public sealed class BinPackPlacementConformance : PlacementConformanceTests
-{
-    protected override IPlacementStrategy Create() => new BinPackPlacement();
-}
-
-public sealed class SpreadPlacementConformance : PlacementConformanceTests
-{
-    protected override IPlacementStrategy Create() => new SpreadPlacement();
-}
-
-public sealed class AvailabilityAwarePlacementConformance : PlacementConformanceTests
-{
-    protected override IPlacementStrategy Create() => new AvailabilityAwarePlacement();
-}

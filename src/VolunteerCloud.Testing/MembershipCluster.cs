@@ -2,10 +2,10 @@ using VolunteerCloud.Membership;
 using VolunteerCloud.Simulator;
 using VolunteerCloud.Simulator.Network;
 
-namespace VolunteerCloud.Sdk.Tests.Membership;
+namespace VolunteerCloud.Testing;
 
 /// <summary>A simulated cluster of membership nodes, with the truth (who is really up) kept beside it.</summary>
-internal sealed class MembershipCluster : IDisposable
+public sealed class MembershipCluster : IDisposable
 {
     private readonly IMembershipProtocolFactory _factory;
     private readonly MemberMetadata _metadata;
@@ -13,6 +13,10 @@ internal sealed class MembershipCluster : IDisposable
     private readonly HashSet<NodeId> _live = [];
     private readonly Dictionary<NodeId, List<(TimeSpan From, TimeSpan To)>> _liveIntervals = [];
 
+    /// <summary>An empty cluster; nodes are added with <see cref="Add"/>.</summary>
+    /// <param name="factory">The membership protocol every node runs.</param>
+    /// <param name="seed">The simulation's seed: the same seed, the same run.</param>
+    /// <param name="network">The simulated network (default: reliable, 1–10 ms latency).</param>
     /// <param name="metadata">What every member announces about itself (default: region 1, 2 cores, 4 GiB).</param>
     public MembershipCluster(IMembershipProtocolFactory factory, ulong seed, NetworkOptions? network = null, MemberMetadata? metadata = null)
     {

@@ -19,6 +19,7 @@ internal static class RunCommand
         var parallel = new Option<int>("--parallel") { Description = "Runs at once.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var output = new Option<string?>("--output") { Description = "Where results go. Default: <experiment>/results (not written with --only or --seed)." };
         var quiet = new Option<bool>("--quiet") { Description = "No progress bar." };
+        var verbose = new Option<bool>("--verbose") { Description = "Also say what the garbage collector cost (collections, time paused), on stderr." };
         var report = new Option<bool>("--report")
         {
             Description = $"Write the results of the runs recorded so far in <output>/{RunCheckpoint.FileName}, making none (a grid part-way; summary.md says how many of the planned runs it holds).",
@@ -33,7 +34,7 @@ internal static class RunCommand
         };
         var command = new Command("run", "Run an experiment: every combination of its strategies × every seed, in parallel; runs.csv, timeseries.csv, summary.md and figures.")
         {
-            experiment, only, seed, parallel, output, quiet, resume, report, restamp,
+            experiment, only, seed, parallel, output, quiet, verbose, resume, report, restamp,
         };
         command.SetAction(parse =>
         {
@@ -49,7 +50,7 @@ internal static class RunCommand
                         throw new ExperimentDefinitionException($"{definition.Path}: a membership study keeps no checkpoint (--resume, --report, --restamp); it runs in minutes.");
                     }
 
-                    return RunMembership(definition, parse.GetValue(only), parse.GetValue(seed), parse.GetValue(parallel), parse.GetValue(output));
+                    return RunMembership(definition, parse.GetValue(only), parse.GetValue(seed), parse.GetValue(parallel), parse.GetValue(output), parse.GetValue(verbose));
                 }
 
                 plan = ExperimentRunner.Plan(definition, parse.GetValue(only), parse.GetValue(seed));
@@ -120,8 +121,9 @@ internal static class RunCommand
             if (parse.GetValue(report))
             {
                 var recorded = ExperimentRunner.Recorded(plan, done);
-                Console.WriteLine(ExperimentRunner.Write(definition, recorded, directory, commit, plannedRuns: plan.Count));
-                Console.WriteLine($"{recorded.Count} of {plan.Count} runs in the checkpoint; results in {directory}/");
+                var written = ExperimentRunner.Write(definition, recorded, directory, commit, plannedRuns: plan.Count);
+                Console.WriteLine(written.Summary);
+                Console.WriteLine($"{recorded.Count} of {plan.Count} runs in the checkpoint; {written.Describe()}");
                 return recorded.Any(r => r.Result.InvariantViolations > 0) ? 1 : 0;
             }
 
@@ -132,10 +134,14 @@ internal static class RunCommand
             }
 
             var runs = Execute(definition, rest.Count, quietly, progress => ExperimentRunner.RunWithCheckpoint(definition, plan, done, directory, commit, parse.GetValue(parallel), progress));
-            var summary = ExperimentRunner.Write(definition, runs, directory, commit);
-            Console.WriteLine(summary);
-            Console.WriteLine($"{runs.Count} runs in {clock.Elapsed.TotalSeconds:0.0} s; results in {directory}/: runs.csv, timeseries.csv, restores.csv, summary.md, availability-over-time.png, restore-cdf.png{(definition.Fidelity == ControlPlaneFidelity.Modelled ? "" : ", messages.png")}");
-            Console.Error.WriteLine(GcReport(clock.Elapsed));
+            var results = ExperimentRunner.Write(definition, runs, directory, commit);
+            Console.WriteLine(results.Summary);
+            Console.WriteLine($"{runs.Count} runs in {clock.Elapsed.TotalSeconds:0.0} s; {results.Describe()}");
+            if (parse.GetValue(verbose))
+            {
+                Console.Error.WriteLine(GcReport(clock.Elapsed));
+            }
+
             foreach (var run in runs.Where(r => r.Result.InvariantViolations > 0))
             {
                 Console.Error.WriteLine($"invariant violations in {run.Combination.Name} seed {run.Seed} (rerun: vcsim run {parse.GetValue(experiment)} --only {run.Combination.Name} --seed {run.Seed}): {string.Join("; ", run.Result.ViolationExamples.Take(3))}");
@@ -146,7 +152,7 @@ internal static class RunCommand
         return command;
     }
 
-    private static int RunMembership(ExperimentDefinition definition, string? only, ulong? seed, int parallelism, string? output)
+    private static int RunMembership(ExperimentDefinition definition, string? only, ulong? seed, int parallelism, string? output, bool verbose)
     {
         var cases = definition.MembershipCases.Where(c => only is null || c.Combination == only).ToList();
         if (cases.Count == 0)
@@ -177,9 +183,14 @@ internal static class RunCommand
         }
 
         var directory = output ?? Path.Combine(Path.GetDirectoryName(definition.Path)!, "results");
-        Console.WriteLine(MembershipStudy.Write(definition, results, directory, commit));
-        Console.WriteLine($"{results.Length} runs in {clock.Elapsed.TotalSeconds:0.0} s; results in {directory}/: runs.csv, detections.csv, summary.md, detection-vs-members.png, bytes-vs-members.png, false-positives-vs-loss.png");
-        Console.Error.WriteLine(GcReport(clock.Elapsed));
+        var written = MembershipStudy.Write(definition, results, directory, commit);
+        Console.WriteLine(written.Summary);
+        Console.WriteLine($"{results.Length} runs in {clock.Elapsed.TotalSeconds:0.0} s; {written.Describe()}");
+        if (verbose)
+        {
+            Console.Error.WriteLine(GcReport(clock.Elapsed));
+        }
+
         return 0;
     }
 
