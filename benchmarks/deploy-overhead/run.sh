@@ -35,7 +35,7 @@ for k in 1 2 3 4; do
   disown
 done
 for k in 1 2 3 4; do
-  setsid nsenter --net=/var/run/netns/vch$k dotnet "$state/vchost/vchost.dll" --Volunteer:BindAddress 10.201.$k.2 \
+  setsid nsenter --net=/var/run/netns/vc201h$k dotnet "$state/vchost/vchost.dll" --Volunteer:BindAddress 10.201.$k.2 \
     --Volunteer:DockerEndpoint "unix://$state/d$k.sock" --Volunteer:Seeds:0 10.201.1.2:7946 --Volunteer:DataDirectory "$state/h$k" --Volunteer:AdminTokens:0 "$token" --Volunteer:CpuShare 1 --Volunteer:MemoryMegabytes 4096 \
     >"$state/vchost$k.log" 2>&1 &
   disown

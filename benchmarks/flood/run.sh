@@ -23,7 +23,7 @@ trap cleanup EXIT
 dotnet publish -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true "$root/src/VolunteerCloud.Host" -o "$state/vchost" -v q -nologo >/dev/null
 "$tb" up "$state" 1 >/dev/null
 key64=$(printf '%s' "$key" | xxd -r -p | base64 -w0)
-setsid nsenter --net=/var/run/netns/vch1 dotnet "$state/vchost/vchost.dll" --Volunteer:BindAddress 10.201.1.2 \
+setsid nsenter --net=/var/run/netns/vc201h1 dotnet "$state/vchost/vchost.dll" --Volunteer:BindAddress 10.201.1.2 \
   --Volunteer:DockerEndpoint "unix://$state/d1.sock" --Volunteer:DataDirectory "$state/h1" --Volunteer:AdminTokens:0 "$token" \
   --Volunteer:Keys:0 "$key64" >"$state/vchost.log" 2>&1 &
 disown

@@ -23,7 +23,7 @@ dotnet publish -c Release -r linux-x64 --self-contained false -p:PublishReadyToR
 "$tb" up "$state" 4
 start_daemon() {
   local k=$1
-  setsid nsenter --net=/var/run/netns/vch$k dotnet "$state/vchost/vchost.dll" --Volunteer:BindAddress 10.201.$k.2 \
+  setsid nsenter --net=/var/run/netns/vc201h$k dotnet "$state/vchost/vchost.dll" --Volunteer:BindAddress 10.201.$k.2 \
     --Volunteer:DockerEndpoint "unix://$state/d$k.sock" --Volunteer:Seeds:0 10.201.1.2:7946 --Volunteer:Seeds:1 10.201.2.2:7946 \
     --Volunteer:RescheduleGrace 00:00:01 --Volunteer:DataDirectory "$state/h$k" --Volunteer:AdminTokens:0 "$token" >>"$state/vchost$k.log" 2>&1 &
   disown

@@ -17,10 +17,10 @@ public sealed class ClusterTests(Testbed testbed, ITestOutputHelper output) : IA
 {
     private const int Port = 18080;
 
-    private static readonly string Compose = $$"""
+    private string Compose => $$"""
         services:
           web:
-            image: {{Testbed.Image}}
+            image: {{testbed.Image}}
             command: ["httpd", "-f", "-p", "8080", "-h", "/www"]
             ports: ["{{Port}}:8080"]
             deploy:
@@ -47,7 +47,7 @@ public sealed class ClusterTests(Testbed testbed, ITestOutputHelper output) : IA
         foreach (var host in hosts)
         {
             // Running in the engine is not yet listening: httpd and the port mapping get a few seconds.
-            await Testbed.Eventually(TimeSpan.FromSeconds(15), () => Testbed.Answers(host, Port), $"host {host} answers HTTP on {Port}");
+            await Testbed.Eventually(TimeSpan.FromSeconds(15), () => testbed.Answers(host, Port), $"host {host} answers HTTP on {Port}");
         }
     }
 
@@ -65,7 +65,7 @@ public sealed class ClusterTests(Testbed testbed, ITestOutputHelper output) : IA
         var restored = await RestoredAsync(exclude: victim, TimeSpan.FromSeconds(60));
         // The time is printed, not asserted (a speed goal belongs to a benchmark: benchmarks/host-failover).
         output.WriteLine($"kill -9 of host {victim} (daemon and engine) to 3 replicas answering HTTP again: {restored.TotalSeconds:F1} s (probe every 0.5 s)");
-        Assert.DoesNotContain(victim, await HostsServing((await Testbed.App(1, "web"))!));
+        Assert.DoesNotContain(victim, await HostsServing((await testbed.App(1, "web"))!));
     }
 
     [TestbedFact]
@@ -81,11 +81,11 @@ public sealed class ClusterTests(Testbed testbed, ITestOutputHelper output) : IA
 
         // Still managed: another node scales it down and back up, and the change takes effect.
         using var client = Testbed.AdminClient();
-        (await client.PostAsync(new Uri(Testbed.Api(3), "/v1/apps/web/scale?replicas=2"), null)).EnsureSuccessStatusCode();
+        (await client.PostAsync(new Uri(testbed.Api(3), "/v1/apps/web/scale?replicas=2"), null)).EnsureSuccessStatusCode();
         await WaitWhole("web", 2, via: 4, exact: true);
-        (await client.PostAsync(new Uri(Testbed.Api(4), "/v1/apps/web/scale?replicas=3"), null)).EnsureSuccessStatusCode();
+        (await client.PostAsync(new Uri(testbed.Api(4), "/v1/apps/web/scale?replicas=3"), null)).EnsureSuccessStatusCode();
         var app = await WaitWhole("web", 3, via: 1);
-        Assert.DoesNotContain(app.Placement, p => p.Address == $"{Testbed.Address(2)}:7946");
+        Assert.DoesNotContain(app.Placement, p => p.Address == $"{testbed.Address(2)}:7946");
     }
 
     [TestbedFact]
@@ -105,7 +105,7 @@ public sealed class ClusterTests(Testbed testbed, ITestOutputHelper output) : IA
         var answers = new List<int>();
         async Task<System.Net.HttpStatusCode> Ask()
         {
-            using var response = await client.GetAsync(new Uri(Testbed.Api(4), "/v1/apps/web"));
+            using var response = await client.GetAsync(new Uri(testbed.Api(4), "/v1/apps/web"));
             answers.Add((int)response.StatusCode);
             if (response.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable)
             {
@@ -116,7 +116,7 @@ public sealed class ClusterTests(Testbed testbed, ITestOutputHelper output) : IA
             return response.StatusCode;
         }
 
-        await Testbed.CutAsync(4);
+        await testbed.CutAsync(4);
         try
         {
             await testbed.StartDaemonAsync(4); // waits out the silent seed (10 s)
@@ -126,12 +126,12 @@ public sealed class ClusterTests(Testbed testbed, ITestOutputHelper output) : IA
                 await Task.Delay(200);
             }
 
-            using var list = await client.GetAsync(new Uri(Testbed.Api(4), "/v1/apps"));
+            using var list = await client.GetAsync(new Uri(testbed.Api(4), "/v1/apps"));
             Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, list.StatusCode);
         }
         finally
         {
-            await Testbed.HealAsync();
+            await testbed.HealAsync();
         }
 
         // Healed: it rejoins (retry-join every 5 s), syncs, and knows "web".
@@ -144,14 +144,14 @@ public sealed class ClusterTests(Testbed testbed, ITestOutputHelper output) : IA
         output.WriteLine($"restarted node: {answers.Count(c => c == 503)} x 503, then {answers[^1]} {clock.Elapsed.TotalSeconds:F1} s after the heal");
         Assert.DoesNotContain(404, answers);
         Assert.Equal(200, answers[^1]);
-        using var unknown = await client.GetAsync(new Uri(Testbed.Api(4), "/v1/apps/no-such-app"));
+        using var unknown = await client.GetAsync(new Uri(testbed.Api(4), "/v1/apps/no-such-app"));
         Assert.Equal(System.Net.HttpStatusCode.NotFound, unknown.StatusCode); // synced now: a name nobody deployed is 404
 
         // vc waits out the 503s itself: asked right after a restart, it lists the app.
         daemons[2].Kill(entireProcessTree: true);
         await daemons[2].WaitForExitAsync();
         await testbed.StartDaemonAsync(3);
-        var (code, text, error) = await Vc("ps", "--node", Testbed.Api(3).ToString());
+        var (code, text, error) = await Vc("ps", "--node", testbed.Api(3).ToString());
         output.WriteLine($"vc ps right after a restart: exit {code}; stderr: {error.Trim()}");
         Assert.True(code == 0, error);
         Assert.Contains("web", text, StringComparison.Ordinal);
@@ -164,7 +164,7 @@ public sealed class ClusterTests(Testbed testbed, ITestOutputHelper output) : IA
         var daemons = await testbed.StartClusterAsync();
         await Deploy(2, Compose);
         await WaitWhole("web", 3);
-        var cluster = (await Testbed.Node(1)).Cluster;
+        var cluster = (await testbed.Node(1)).Cluster;
         Assert.Matches("^[0-9a-f]{32}$", cluster); // named by its founder, host 1
 
         // Host 1 is every host's seed and has none but itself. Restarted after the others have declared it dead, it
@@ -172,13 +172,13 @@ public sealed class ClusterTests(Testbed testbed, ITestOutputHelper output) : IA
         var clock = Stopwatch.StartNew();
         daemons[0].Kill(entireProcessTree: true);
         await daemons[0].WaitForExitAsync();
-        var founder = $"{Testbed.Address(1)}:7946";
-        await Testbed.Eventually(TimeSpan.FromSeconds(60), async () => !(await Testbed.Members(2)).Any(m => m.Address == founder && m.State is "alive" or "suspect"), "host 2 declares host 1 dead");
+        var founder = $"{testbed.Address(1)}:7946";
+        await Testbed.Eventually(TimeSpan.FromSeconds(60), async () => !(await testbed.Members(2)).Any(m => m.Address == founder && m.State is "alive" or "suspect"), "host 2 declares host 1 dead");
         output.WriteLine($"host 1 declared dead by host 2 {clock.Elapsed.TotalSeconds:F1} s after kill -9 of its daemon");
         var restarted = await testbed.StartDaemonAsync(1);
         clock.Restart();
-        await Testbed.Eventually(TimeSpan.FromSeconds(30), async () => (await Testbed.Members(1)).Count(m => m.State == "alive") == Testbed.Hosts, "the restarted founder sees every host alive");
-        await Testbed.Eventually(TimeSpan.FromSeconds(30), async () => (await Testbed.Members(3)).Any(m => m.Address == founder && m.State == "alive"), "host 3 sees the founder alive again");
+        await Testbed.Eventually(TimeSpan.FromSeconds(30), async () => (await testbed.Members(1)).Count(m => m.State == "alive") == Testbed.Hosts, "the restarted founder sees every host alive");
+        await Testbed.Eventually(TimeSpan.FromSeconds(30), async () => (await testbed.Members(3)).Any(m => m.Address == founder && m.State == "alive"), "host 3 sees the founder alive again");
         output.WriteLine($"restarted founder rejoined in {clock.Elapsed.TotalSeconds:F1} s");
         await WaitWhole("web", 3, via: 1);
 
@@ -197,7 +197,7 @@ public sealed class ClusterTests(Testbed testbed, ITestOutputHelper output) : IA
         Assert.Equal(3, app.Placement.Where(p => p.Running).Select(p => p.Node).Distinct().Count());
         foreach (var host in Enumerable.Range(1, Testbed.Hosts))
         {
-            Assert.Equal(cluster, (await Testbed.Node(host)).Cluster); // the same cluster, its id kept with its apps
+            Assert.Equal(cluster, (await testbed.Node(host)).Cluster); // the same cluster, its id kept with its apps
         }
     }
 
@@ -208,7 +208,7 @@ public sealed class ClusterTests(Testbed testbed, ITestOutputHelper output) : IA
         var daemons = await testbed.StartClusterAsync();
         await Deploy(2, Compose);
         await WaitWhole("web", 3);
-        var first = (await Testbed.Node(1)).Cluster;
+        var first = (await testbed.Node(1)).Cluster;
         var keptBy4 = Path.Combine(testbed.State, "h4", "desired-state");
         await Testbed.Eventually(TimeSpan.FromSeconds(60), () => Task.FromResult(File.Exists(keptBy4) && DesiredStateSnapshot.Decode(File.ReadAllBytes(keptBy4)).Any(e => e.Key == "app/web")), "host 4 keeps web");
         Assert.Equal(first, ControlPlaneNode.ClusterIdOf(DesiredStateSnapshot.Decode(File.ReadAllBytes(keptBy4))));
@@ -227,23 +227,23 @@ public sealed class ClusterTests(Testbed testbed, ITestOutputHelper output) : IA
         }
 
         await testbed.StartClusterAsync(3);
-        var second = (await Testbed.Node(1)).Cluster;
+        var second = (await testbed.Node(1)).Cluster;
         Assert.Matches("^[0-9a-f]{32}$", second);
         Assert.NotEqual(first, second);
         var clock = Stopwatch.StartNew();
-        await testbed.StartDaemonAsync(4, "--Volunteer:Seeds:0", $"{Testbed.Address(2)}:7946"); // the last value given wins
+        await testbed.StartDaemonAsync(4, "--Volunteer:Seeds:0", $"{testbed.Address(2)}:7946"); // the last value given wins
         var aside = Path.Combine(testbed.State, "h4");
         await Testbed.Eventually(TimeSpan.FromSeconds(90), () => Task.FromResult(Directory.GetFiles(aside, "desired-state.other-cluster-*").Length == 1), "host 4 sets aside what it kept in the first cluster");
         output.WriteLine($"host 4 set its first cluster's desired state aside {clock.Elapsed.TotalSeconds:F1} s after it started in the second");
         await Testbed.Eventually(TimeSpan.FromSeconds(30), async () => File.Exists(keptBy4) && ControlPlaneNode.ClusterIdOf(DesiredStateSnapshot.Decode(await File.ReadAllBytesAsync(keptBy4))) == second, "host 4 keeps the second cluster's state");
         Assert.Contains("not rejoining through them", await File.ReadAllTextAsync(Path.Combine(testbed.State, "vchost4.log")), StringComparison.Ordinal);
-        Assert.Equal([$"# cluster {second}", $"# seeds {Testbed.Address(2)}:7946"], File.ReadLines(Path.Combine(aside, "peers")).Take(2)); // its kept members are the second cluster's
+        Assert.Equal([$"# cluster {second}", $"# seeds {testbed.Address(2)}:7946"], File.ReadLines(Path.Combine(aside, "peers")).Take(2)); // its kept members are the second cluster's
         await Task.Delay(TimeSpan.FromSeconds(5)); // a merged entry would have reached the others by now (gossip: 1 s rounds)
         foreach (var host in Enumerable.Range(1, Testbed.Hosts))
         {
-            Assert.Equal(second, (await Testbed.Node(host)).Cluster);
+            Assert.Equal(second, (await testbed.Node(host)).Cluster);
             using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-            using var response = await client.GetAsync(new Uri(Testbed.Api(host), "/v1/apps/web"));
+            using var response = await client.GetAsync(new Uri(testbed.Api(host), "/v1/apps/web"));
             Assert.Equal(System.Net.HttpStatusCode.NotFound, response.StatusCode); // synced, and no such app here
         }
 
@@ -270,8 +270,8 @@ public sealed class ClusterTests(Testbed testbed, ITestOutputHelper output) : IA
         TimeSpan? spareUp = null, leaverDown = null;
         while (clock.Elapsed < TimeSpan.FromSeconds(60) && (spareUp is null || leaverDown is null))
         {
-            spareUp ??= await Testbed.Answers(spare, Port) ? clock.Elapsed : null;
-            leaverDown ??= await Testbed.Answers(leaving, Port) ? null : clock.Elapsed;
+            spareUp ??= await testbed.Answers(spare, Port) ? clock.Elapsed : null;
+            leaverDown ??= await testbed.Answers(leaving, Port) ? null : clock.Elapsed;
             await Task.Delay(100);
         }
 
@@ -291,47 +291,47 @@ public sealed class ClusterTests(Testbed testbed, ITestOutputHelper output) : IA
         var compose = Path.Combine(testbed.State, "compose.yaml");
         await File.WriteAllTextAsync(compose, Compose);
 
-        var (code, text, error) = await Vc("--node", Testbed.Api(2).ToString(), "deploy", "-f", compose);
+        var (code, text, error) = await Vc("--node", testbed.Api(2).ToString(), "deploy", "-f", compose);
         Assert.True(code == 0, error);
         Assert.Contains("Deployed 1 app(s)", text, StringComparison.Ordinal);
         await WaitWhole("web", 3, via: 4);
 
-        await Testbed.Eventually(TimeSpan.FromSeconds(10), async () => (await Vc("ps", "--node", Testbed.Api(3).ToString())).Output.Contains("3/3", StringComparison.Ordinal), "host 3 has heard every replica's report");
-        (code, text, _) = await Vc("ps", "--node", Testbed.Api(3).ToString());
+        await Testbed.Eventually(TimeSpan.FromSeconds(10), async () => (await Vc("ps", "--node", testbed.Api(3).ToString())).Output.Contains("3/3", StringComparison.Ordinal), "host 3 has heard every replica's report");
+        (code, text, _) = await Vc("ps", "--node", testbed.Api(3).ToString());
         Assert.Equal(0, code);
         Assert.Equal(3, text.Split('\n').Count(l => l.Contains("running", StringComparison.Ordinal)));
 
-        (code, text, _) = await Vc("members", "--node", Testbed.Api(1).ToString());
+        (code, text, _) = await Vc("members", "--node", testbed.Api(1).ToString());
         Assert.Equal(4, text.Split('\n').Count(l => l.Contains(" alive ", StringComparison.Ordinal)));
 
-        (code, text, _) = await Vc("node", "--node", Testbed.Api(3).ToString());
+        (code, text, _) = await Vc("node", "--node", testbed.Api(3).ToString());
         Assert.Equal(0, code);
-        Assert.Contains($"cluster     {(await Testbed.Node(1)).Cluster}, 4 live member(s) seen", text, StringComparison.Ordinal);
+        Assert.Contains($"cluster     {(await testbed.Node(1)).Cluster}, 4 live member(s) seen", text, StringComparison.Ordinal);
 
         using (var client = Testbed.AdminClient())
         {
-            await client.GetStringAsync(new Uri($"http://{Testbed.Address((await HostsServing((await Testbed.App(1, "web"))!))[0])}:{Port}/index.html")); // a line in some replica's log
+            await client.GetStringAsync(new Uri($"http://{testbed.Address((await HostsServing((await testbed.App(1, "web"))!))[0])}:{Port}/index.html")); // a line in some replica's log
         }
 
-        (code, text, _) = await Vc("logs", "web", "--node", Testbed.Api(4).ToString());
+        (code, text, _) = await Vc("logs", "web", "--node", testbed.Api(4).ToString());
         Assert.Equal(0, code);
         Assert.Equal(3, text.Split('\n').Count(l => l.StartsWith("==> web/", StringComparison.Ordinal)));
 
-        (code, _, error) = await Vc("scale", "web=2", "--node", Testbed.Api(1).ToString());
+        (code, _, error) = await Vc("scale", "web=2", "--node", testbed.Api(1).ToString());
         Assert.True(code == 0, error);
         await WaitWhole("web", 2, via: 2, exact: true);
 
-        (code, _, error) = await Vc("scale", "web=many", "--node", Testbed.Api(1).ToString());
+        (code, _, error) = await Vc("scale", "web=many", "--node", testbed.Api(1).ToString());
         Assert.Equal(2, code);
         Assert.Contains("is not app=replicas", error, StringComparison.Ordinal);
 
-        (code, _, error) = await Vc("rm", "nothing", "--node", Testbed.Api(1).ToString());
+        (code, _, error) = await Vc("rm", "nothing", "--node", testbed.Api(1).ToString());
         Assert.Equal(2, code);
         Assert.Contains("No app is called 'nothing'", error, StringComparison.Ordinal);
 
-        (code, _, error) = await Vc("rm", "web", "--node", Testbed.Api(3).ToString());
+        (code, _, error) = await Vc("rm", "web", "--node", testbed.Api(3).ToString());
         Assert.True(code == 0, error);
-        await Testbed.Eventually(TimeSpan.FromSeconds(30), async () => await Testbed.App(1, "web") is null, "web is gone");
+        await Testbed.Eventually(TimeSpan.FromSeconds(30), async () => await testbed.App(1, "web") is null, "web is gone");
 
         (code, _, error) = await Vc("ps", "--node", "http://127.0.0.1:1");
         Assert.Equal(1, code);
@@ -358,39 +358,39 @@ public sealed class ClusterTests(Testbed testbed, ITestOutputHelper output) : IA
         }
 
         await testbed.StartDaemonAsync(4, "--Volunteer:Keys:0", k2); // the wrong key
-        await Testbed.Eventually(TimeSpan.FromSeconds(20), async () => (await Testbed.Members(1)).Count(m => m.State == "alive") == 3, "hosts 1-3 see each other");
+        await Testbed.Eventually(TimeSpan.FromSeconds(20), async () => (await testbed.Members(1)).Count(m => m.State == "alive") == 3, "hosts 1-3 see each other");
         await Task.Delay(TimeSpan.FromSeconds(5));
-        Assert.Equal(3, (await Testbed.Members(1)).Count(m => m.State == "alive"));
-        Assert.Single(await Testbed.Members(4));
+        Assert.Equal(3, (await testbed.Members(1)).Count(m => m.State == "alive"));
+        Assert.Single(await testbed.Members(4));
         using var client = Testbed.AdminClient();
-        var metrics = await client.GetStringAsync(new Uri(Testbed.Api(1), "/metrics")); // host 1 refused host 4's hellos
+        var metrics = await client.GetStringAsync(new Uri(testbed.Api(1), "/metrics")); // host 1 refused host 4's hellos
         Assert.Matches(@"vc_frames_rejected_total [1-9]", metrics);
 
         // Rotate hosts 1-3 from k1 to k2 while they keep talking; then host 4 (which has k2 only) is admitted.
         var id2 = "";
         for (var host = 1; host <= 3; host++)
         {
-            using var response = await client.PostAsync(new Uri(Testbed.Api(host), "/v1/keyring"), JsonContent.Create(new { key = k2 }));
+            using var response = await client.PostAsync(new Uri(testbed.Api(host), "/v1/keyring"), JsonContent.Create(new { key = k2 }));
             Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
             id2 = (await response.Content.ReadFromJsonAsync<ChangeResult>())!.Apps[0];
         }
 
         for (var host = 1; host <= 3; host++)
         {
-            (await client.PostAsync(new Uri(Testbed.Api(host), $"/v1/keyring/{id2}/use"), null)).EnsureSuccessStatusCode();
+            (await client.PostAsync(new Uri(testbed.Api(host), $"/v1/keyring/{id2}/use"), null)).EnsureSuccessStatusCode();
         }
 
-        var keys = await client.GetFromJsonAsync<KeyringInfo>(new Uri(Testbed.Api(1), "/v1/keyring"));
+        var keys = await client.GetFromJsonAsync<KeyringInfo>(new Uri(testbed.Api(1), "/v1/keyring"));
         var id1 = keys!.Keys.Single(k => k != id2);
         for (var host = 1; host <= 3; host++)
         {
-            (await client.DeleteAsync(new Uri(Testbed.Api(host), $"/v1/keyring/{id1}"))).EnsureSuccessStatusCode();
+            (await client.DeleteAsync(new Uri(testbed.Api(host), $"/v1/keyring/{id1}"))).EnsureSuccessStatusCode();
         }
 
         // Nobody dropped out during the rotation (host 4 may already be in: hosts 1-3 accept k2 once it is installed).
-        var oldMembers = Enumerable.Range(1, 3).Select(h => $"{Testbed.Address(h)}:7946").ToList();
-        Assert.Equal(3, (await Testbed.Members(1)).Count(m => m.State == "alive" && oldMembers.Contains(m.Address)));
-        await Testbed.Eventually(TimeSpan.FromSeconds(45), async () => (await Testbed.Members(1)).Count(m => m.State == "alive") == 4, "host 4 joins once the cluster uses its key");
+        var oldMembers = Enumerable.Range(1, 3).Select(h => $"{testbed.Address(h)}:7946").ToList();
+        Assert.Equal(3, (await testbed.Members(1)).Count(m => m.State == "alive" && oldMembers.Contains(m.Address)));
+        await Testbed.Eventually(TimeSpan.FromSeconds(45), async () => (await testbed.Members(1)).Count(m => m.State == "alive") == 4, "host 4 joins once the cluster uses its key");
     }
 
     [TestbedFact]
@@ -399,7 +399,7 @@ public sealed class ClusterTests(Testbed testbed, ITestOutputHelper output) : IA
         Testbed.Require();
         const string reader = "reader-token-0123456789";
         await testbed.StartDaemonAsync(1, "--Volunteer:ReadTokens:0", reader);
-        var apps = new Uri(Testbed.Api(1), "/v1/apps");
+        var apps = new Uri(testbed.Api(1), "/v1/apps");
         using var anonymous = new HttpClient();
         using var readerClient = new HttpClient();
         readerClient.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", reader);
@@ -412,46 +412,46 @@ public sealed class ClusterTests(Testbed testbed, ITestOutputHelper output) : IA
         Assert.Equal(System.Net.HttpStatusCode.Forbidden, (await readerClient.PostAsync(apps, Body())).StatusCode);
         Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await wrong.PostAsync(apps, Body())).StatusCode);
         Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await wrong.GetAsync(apps)).StatusCode);
-        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await anonymous.DeleteAsync(new Uri(Testbed.Api(1), "/v1/apps/web"))).StatusCode);
-        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await anonymous.PostAsync(new Uri(Testbed.Api(1), "/v1/node/leave"), null)).StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await anonymous.DeleteAsync(new Uri(testbed.Api(1), "/v1/apps/web"))).StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await anonymous.PostAsync(new Uri(testbed.Api(1), "/v1/node/leave"), null)).StatusCode);
         Assert.True((await anonymous.GetAsync(apps)).IsSuccessStatusCode);
         Assert.True((await readerClient.GetAsync(apps)).IsSuccessStatusCode);
-        Assert.True((await anonymous.GetAsync(new Uri(Testbed.Api(1), "/healthz"))).IsSuccessStatusCode);
+        Assert.True((await anonymous.GetAsync(new Uri(testbed.Api(1), "/healthz"))).IsSuccessStatusCode);
         Assert.Equal(System.Net.HttpStatusCode.Accepted, (await admin.PostAsync(apps, Body())).StatusCode);
 
         await testbed.ResetAsync();
         await testbed.StartDaemonAsync(1, "--Volunteer:AnonymousRead", "false");
         Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await anonymous.GetAsync(apps)).StatusCode);
         Assert.True((await admin.GetAsync(apps)).IsSuccessStatusCode);
-        Assert.True((await anonymous.GetAsync(new Uri(Testbed.Api(1), "/healthz"))).IsSuccessStatusCode);
+        Assert.True((await anonymous.GetAsync(new Uri(testbed.Api(1), "/healthz"))).IsSuccessStatusCode);
     }
 
-    private static async Task Deploy(int host, string compose)
+    private async Task Deploy(int host, string compose)
     {
         using var client = Testbed.AdminClient();
-        using var response = await client.PostAsync(new Uri(Testbed.Api(host), "/v1/apps"), new StringContent(compose, Encoding.UTF8, "application/yaml"));
+        using var response = await client.PostAsync(new Uri(testbed.Api(host), "/v1/apps"), new StringContent(compose, Encoding.UTF8, "application/yaml"));
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
     }
 
-    private static async Task<AppInfo> WaitWhole(string name, int replicas, int via = 1, bool exact = false)
+    private async Task<AppInfo> WaitWhole(string name, int replicas, int via = 1, bool exact = false)
     {
         AppInfo? app = null;
         await Testbed.Eventually(TimeSpan.FromSeconds(60), async () =>
         {
-            app = await Testbed.App(via, name);
+            app = await testbed.App(via, name);
             return app is not null && app.Replicas == replicas && app.Running >= replicas && (!exact || app.Placement.Count == replicas);
         }, $"{name} has {replicas} replicas running (seen from host {via})");
         return app!;
     }
 
-    private static async Task<List<int>> HostsServing(AppInfo app)
+    private async Task<List<int>> HostsServing(AppInfo app)
     {
-        var members = await Testbed.Members(1);
+        var members = await testbed.Members(1);
         return [.. app.Placement.Where(p => p.Running).Select(p => int.Parse(p.Address!.Split('.')[2], System.Globalization.CultureInfo.InvariantCulture)).Order()];
     }
 
     /// <summary>Time until three hosts other than <paramref name="exclude"/> answer HTTP, probing every 0.5 s.</summary>
-    private static async Task<TimeSpan> RestoredAsync(int exclude, TimeSpan timeout)
+    private async Task<TimeSpan> RestoredAsync(int exclude, TimeSpan timeout)
     {
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < timeout)
@@ -459,7 +459,7 @@ public sealed class ClusterTests(Testbed testbed, ITestOutputHelper output) : IA
             var answering = 0;
             foreach (var host in Enumerable.Range(1, Testbed.Hosts).Where(h => h != exclude))
             {
-                answering += await Testbed.Answers(host, Port) ? 1 : 0;
+                answering += await testbed.Answers(host, Port) ? 1 : 0;
             }
 
             if (answering >= 3)

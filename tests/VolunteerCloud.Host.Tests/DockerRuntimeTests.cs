@@ -11,7 +11,7 @@ using PortBinding = VolunteerCloud.Containers.PortBinding;
 namespace VolunteerCloud.Host.Tests;
 
 /// <summary>The Docker runtime against a real engine (the testbed's host 1), through the Sdk's interface.</summary>
-[Collection("testbed")]
+[Collection("testbed-b")]
 public sealed class DockerRuntimeTests(Testbed testbed) : IAsyncLifetime
 {
     private static readonly ResourceAmount Caps = new(1.0, 256L << 20);
@@ -38,7 +38,7 @@ public sealed class DockerRuntimeTests(Testbed testbed) : IAsyncLifetime
     {
         Testbed.Require();
         await using var runtime = await Start(new NodeId(5));
-        var spec = new ContainerSpec(Testbed.Image, new ResourceAmount(0.5, 64L << 20))
+        var spec = new ContainerSpec(testbed.Image, new ResourceAmount(0.5, 64L << 20))
         {
             Command = ["httpd", "-f", "-p", "8080", "-h", "/www"],
             Environment = new Dictionary<string, string> { ["GREETING"] = "hi" },
@@ -69,7 +69,7 @@ public sealed class DockerRuntimeTests(Testbed testbed) : IAsyncLifetime
         Assert.Equal("web/0.1", inspect.Config.Labels[DockerContainerRuntime.ReplicaLabel]);
         Assert.Equal("5", inspect.Config.Labels[DockerContainerRuntime.NodeLabel]);
         Assert.Contains("GREETING=hi", inspect.Config.Env);
-        Assert.True(await Testbed.Answers(1, 18081));
+        Assert.True(await testbed.Answers(1, 18081));
 
         Assert.True(runtime.Stop(id));
         Assert.False(runtime.Stop(id)); // already stopping
@@ -84,10 +84,10 @@ public sealed class DockerRuntimeTests(Testbed testbed) : IAsyncLifetime
     {
         Testbed.Require();
         await using var runtime = await Start(new NodeId(6));
-        var big = new ContainerSpec(Testbed.Image, new ResourceAmount(0.5, 200L << 20)) { Command = ["sleep", "60"] };
+        var big = new ContainerSpec(testbed.Image, new ResourceAmount(0.5, 200L << 20)) { Command = ["sleep", "60"] };
         Assert.True(runtime.TryRun(big, out _));
         Assert.False(runtime.TryRun(big, out _)); // 400 MiB > 256 MiB
-        Assert.False(runtime.TryRun(new ContainerSpec(Testbed.Image, new ResourceAmount(0.6, 1L << 20)), out _)); // 1.1 CPUs > 1
+        Assert.False(runtime.TryRun(new ContainerSpec(testbed.Image, new ResourceAmount(0.6, 1L << 20)), out _)); // 1.1 CPUs > 1
         Assert.Equal(1, runtime.Count);
         Assert.Equal(ContainerEventKind.Started, Next().Kind);
     }
@@ -97,7 +97,7 @@ public sealed class DockerRuntimeTests(Testbed testbed) : IAsyncLifetime
     {
         Testbed.Require();
         await using var runtime = await Start(new NodeId(7));
-        Assert.True(runtime.TryRun(new ContainerSpec(Testbed.Image, new ResourceAmount(0.1, 16L << 20)) { Command = ["sh", "-c", "sleep 1; exit 7"] }, out var id));
+        Assert.True(runtime.TryRun(new ContainerSpec(testbed.Image, new ResourceAmount(0.1, 16L << 20)) { Command = ["sh", "-c", "sleep 1; exit 7"] }, out var id));
         Assert.Equal(ContainerEventKind.Started, Next().Kind);
         var exited = Next();
         Assert.Equal((id, ContainerEventKind.Exited, 7), (exited.Container, exited.Kind, exited.ExitCode));
@@ -109,7 +109,7 @@ public sealed class DockerRuntimeTests(Testbed testbed) : IAsyncLifetime
     {
         Testbed.Require();
         await using var runtime = await Start(new NodeId(8));
-        Assert.True(runtime.TryRun(new ContainerSpec("10.201.0.1:5000/vc/nothing:1", new ResourceAmount(0.1, 16L << 20)), out var id));
+        Assert.True(runtime.TryRun(new ContainerSpec($"{testbed.Registry}/vc/nothing:1", new ResourceAmount(0.1, 16L << 20)), out var id));
         var failed = Next();
         Assert.Equal((id, ContainerEventKind.Failed), (failed.Container, failed.Kind));
         Assert.Equal(ResourceAmount.Zero, runtime.Allocated);
@@ -121,11 +121,11 @@ public sealed class DockerRuntimeTests(Testbed testbed) : IAsyncLifetime
         Testbed.Require();
         await using (var first = await Start(new NodeId(9)))
         {
-            Assert.True(first.TryRun(new ContainerSpec(Testbed.Image, new ResourceAmount(0.1, 16L << 20)) { Command = ["sleep", "600"] }, out _));
+            Assert.True(first.TryRun(new ContainerSpec(testbed.Image, new ResourceAmount(0.1, 16L << 20)) { Command = ["sleep", "600"] }, out _));
             Assert.Equal(ContainerEventKind.Started, Next().Kind);
         } // disposed without stopping: as if the daemon had been killed
 
-        var other = await _client!.Containers.CreateContainerAsync(new CreateContainerParameters { Image = Testbed.Image, Cmd = ["sleep", "600"], Labels = new Dictionary<string, string> { [DockerContainerRuntime.NodeLabel] = "10" } });
+        var other = await _client!.Containers.CreateContainerAsync(new CreateContainerParameters { Image = testbed.Image, Cmd = ["sleep", "600"], Labels = new Dictionary<string, string> { [DockerContainerRuntime.NodeLabel] = "10" } });
         await using var second = await Start(new NodeId(9));
         var left = await _client.Containers.ListContainersAsync(new ContainersListParameters { All = true });
         Assert.Equal([other.ID], left.Select(c => c.ID));
@@ -137,7 +137,7 @@ public sealed class DockerRuntimeTests(Testbed testbed) : IAsyncLifetime
         Testbed.Require();
         await using var runtime = await Start(new NodeId(11));
         var check = new VolunteerCloud.Apps.HealthCheckSpec(["CMD-SHELL", "test -f /www/ok"]) { Interval = TimeSpan.FromMilliseconds(500), Timeout = TimeSpan.FromSeconds(2), Retries = 1, StartPeriod = TimeSpan.FromSeconds(5) };
-        var spec = new ContainerSpec(Testbed.Image, new ResourceAmount(0.1, 16L << 20))
+        var spec = new ContainerSpec(testbed.Image, new ResourceAmount(0.1, 16L << 20))
         {
             // healthy after 2 s, unhealthy 4 s later
             Command = ["sh", "-c", "sleep 2; busybox touch /www/ok; sleep 4; busybox rm /www/ok; sleep 600"],
@@ -158,7 +158,7 @@ public sealed class DockerRuntimeTests(Testbed testbed) : IAsyncLifetime
     {
         Testbed.Require();
         await using var runtime = await Start(new NodeId(12));
-        var spec = new ContainerSpec(Testbed.Image, new ResourceAmount(0.1, 16L << 20))
+        var spec = new ContainerSpec(testbed.Image, new ResourceAmount(0.1, 16L << 20))
         {
             Command = ["sleep", "600"],
             HealthCheck = new VolunteerCloud.Apps.HealthCheckSpec(["CMD-SHELL", "exit 1"]) { Interval = TimeSpan.FromMilliseconds(500), Timeout = TimeSpan.FromSeconds(1), Retries = 1 },
@@ -176,7 +176,7 @@ public sealed class DockerRuntimeTests(Testbed testbed) : IAsyncLifetime
         Testbed.Require();
         try
         {
-            await _client!.Images.DeleteImageAsync(Testbed.Image, new ImageDeleteParameters { Force = true });
+            await _client!.Images.DeleteImageAsync(testbed.Image, new ImageDeleteParameters { Force = true });
         }
         catch (DockerImageNotFoundException)
         {
@@ -184,17 +184,17 @@ public sealed class DockerRuntimeTests(Testbed testbed) : IAsyncLifetime
 
         var file = Path.Combine(testbed.State, "pulled-images-13.txt");
         await using var runtime = await Start(new NodeId(13), diskBytes: 1L << 20, stateFile: file); // the image is about 2 MB
-        Assert.True(runtime.TryRun(new ContainerSpec(Testbed.Image, new ResourceAmount(0.1, 16L << 20)) { Command = ["sleep", "600"] }, out var id));
+        Assert.True(runtime.TryRun(new ContainerSpec(testbed.Image, new ResourceAmount(0.1, 16L << 20)) { Command = ["sleep", "600"] }, out var id));
         var failed = Next();
         Assert.Equal((id, ContainerEventKind.Failed), (failed.Container, failed.Kind));
         Assert.Contains("disk share", failed.Reason, StringComparison.Ordinal);
-        await Assert.ThrowsAsync<DockerImageNotFoundException>(() => _client!.Images.InspectImageAsync(Testbed.Image));
+        await Assert.ThrowsAsync<DockerImageNotFoundException>(() => _client!.Images.InspectImageAsync(testbed.Image));
         Assert.Empty(await File.ReadAllLinesAsync(file));
 
         await using var roomy = await Start(new NodeId(14), diskBytes: 64L << 20, stateFile: file);
-        Assert.True(roomy.TryRun(new ContainerSpec(Testbed.Image, new ResourceAmount(0.1, 16L << 20)) { Command = ["sleep", "600"] }, out _));
+        Assert.True(roomy.TryRun(new ContainerSpec(testbed.Image, new ResourceAmount(0.1, 16L << 20)) { Command = ["sleep", "600"] }, out _));
         Assert.Equal(ContainerEventKind.Started, Next().Kind);
-        Assert.Equal([Testbed.Image], await File.ReadAllLinesAsync(file)); // remembered as pulled by the daemon
+        Assert.Equal([testbed.Image], await File.ReadAllLinesAsync(file)); // remembered as pulled by the daemon
     }
 
     [TestbedFact]
@@ -202,7 +202,7 @@ public sealed class DockerRuntimeTests(Testbed testbed) : IAsyncLifetime
     {
         Testbed.Require();
         await using var runtime = await Start(new NodeId(15));
-        Assert.True(runtime.TryRun(new ContainerSpec(Testbed.Image, new ResourceAmount(0.1, 16L << 20))
+        Assert.True(runtime.TryRun(new ContainerSpec(testbed.Image, new ResourceAmount(0.1, 16L << 20))
         {
             Command = ["sh", "-c", "sleep 1; if echo x > /www/x; then exit 0; else exit 3; fi"],
             ReadOnlyRootFilesystem = true,

@@ -11,17 +11,17 @@ namespace VolunteerCloud.Host.Tests;
 /// scale-ups, and a host cut off by dropping its veth's traffic. Nothing acknowledged may be lost, and every app
 /// must converge to its replicas — counted on the engines themselves, not only in the API.
 /// </summary>
-[Collection("testbed")]
+[Collection("testbed-b")]
 public sealed class FaultTests(Testbed testbed, ITestOutputHelper output) : IAsyncLifetime
 {
     public Task InitializeAsync() => Testbed.WhyUnavailable is null ? testbed.ResetAsync() : Task.CompletedTask;
 
-    public Task DisposeAsync() => Testbed.WhyUnavailable is null ? Testbed.HealAsync() : Task.CompletedTask;
+    public Task DisposeAsync() => Testbed.WhyUnavailable is null ? testbed.HealAsync() : Task.CompletedTask;
 
-    private static string App(string name, int replicas, int port) => $$"""
+    private string App(string name, int replicas, int port) => $$"""
         services:
           {{name}}:
-            image: {{Testbed.Image}}
+            image: {{testbed.Image}}
             command: ["httpd", "-f", "-p", "8080", "-h", "/www"]
             ports: ["{{port}}:8080"]
             deploy:
@@ -50,7 +50,7 @@ public sealed class FaultTests(Testbed testbed, ITestOutputHelper output) : IAsy
         // The dead hosts come back empty, as a volunteer's machine would.
         foreach (var host in new[] { 2, 3 })
         {
-            await Testbed.Run(Testbed.Script, "engine-up", testbed.State, host.ToString(CultureInfo.InvariantCulture));
+            await testbed.RunScript("engine-up", testbed.State, host.ToString(CultureInfo.InvariantCulture));
             daemons[host - 1] = await testbed.StartDaemonAsync(host);
         }
 
@@ -65,21 +65,21 @@ public sealed class FaultTests(Testbed testbed, ITestOutputHelper output) : IAsy
         using var client = Testbed.AdminClient();
         await Post(client, 1, "/v1/apps", App("web", 3, 18080));
         await Converged(new() { ["web"] = 3 }, TimeSpan.FromSeconds(60));
-        var cut = (await Testbed.App(1, "web"))!.Placement.Where(p => p.Running).Select(p => HostOf(p.Address!)).First(h => h != 1);
+        var cut = (await testbed.App(1, "web"))!.Placement.Where(p => p.Running).Select(p => HostOf(p.Address!)).First(h => h != 1);
 
         // Drop everything host `cut` sends or receives through the main namespace (the test still reaches its API).
-        await Testbed.CutAsync(cut);
+        await testbed.CutAsync(cut);
         var cutAt = DateTime.UtcNow;
         await Testbed.Eventually(TimeSpan.FromSeconds(60), async () =>
         {
-            var app = await Testbed.App(1, "web");
+            var app = await testbed.App(1, "web");
             return app is not null && app.Placement.Count(p => p.Running && HostOf(p.Address!) != cut) == 3;
         }, $"the majority side runs 3 copies without host {cut}");
         output.WriteLine($"host {cut} cut off: the other side ran 3 copies without it after {(DateTime.UtcNow - cutAt).TotalSeconds:F1} s");
         await Post(client, Enumerable.Range(2, 3).First(h => h != cut), "/v1/apps/web/scale?replicas=2", null); // a change on the majority side while the partition lasts
         await Task.Delay(TimeSpan.FromSeconds(10));
 
-        await Testbed.HealAsync();
+        await testbed.HealAsync();
         var healedAt = DateTime.UtcNow;
         await Converged(new() { ["web"] = 2 }, TimeSpan.FromSeconds(150));
         output.WriteLine($"healed: every view whole, 2 copies on the engines, the same desired state everywhere after {(DateTime.UtcNow - healedAt).TotalSeconds:F1} s");
@@ -113,7 +113,7 @@ public sealed class FaultTests(Testbed testbed, ITestOutputHelper output) : IAsy
         {
             for (var host = 1; host <= Testbed.Hosts; host++)
             {
-                var alive = (await Testbed.Members(host)).Count(m => m.State == "alive");
+                var alive = (await testbed.Members(host)).Count(m => m.State == "alive");
                 if (alive != Testbed.Hosts)
                 {
                     last = $"host {host} sees {alive} members alive";
@@ -122,7 +122,7 @@ public sealed class FaultTests(Testbed testbed, ITestOutputHelper output) : IAsy
 
                 foreach (var (name, replicas) in apps)
                 {
-                    var app = await Testbed.App(host, name);
+                    var app = await testbed.App(host, name);
                     if (app is null || app.Replicas != replicas || app.Running != replicas || app.Placement.Count != replicas ||
                         app.Placement.Select(p => p.Address).Distinct().Count() != replicas)
                     {
@@ -151,9 +151,9 @@ public sealed class FaultTests(Testbed testbed, ITestOutputHelper output) : IAsy
         }
     }
 
-    private static async Task Post(HttpClient client, int host, string path, string? compose)
+    private async Task Post(HttpClient client, int host, string path, string? compose)
     {
-        using var response = await client.PostAsync(new Uri(Testbed.Api(host), path), compose is null ? null : new StringContent(compose, Encoding.UTF8, "application/yaml"));
+        using var response = await client.PostAsync(new Uri(testbed.Api(host), path), compose is null ? null : new StringContent(compose, Encoding.UTF8, "application/yaml"));
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
     }
 

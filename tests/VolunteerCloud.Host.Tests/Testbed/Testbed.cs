@@ -7,15 +7,50 @@ using VolunteerCloud.Host.Api;
 namespace VolunteerCloud.Host.Tests;
 
 /// <summary>
-/// Real volunteer hosts on this machine: network namespaces vch1..vch4, each with its own address (10.201.k.2) and its
-/// own Docker Engine, and a local registry (10.201.0.1:5000) holding <see cref="Image"/> built from busybox-static.
+/// Real volunteer hosts on this machine: network namespaces vc&lt;NET&gt;h1..vc&lt;NET&gt;h4, each with its own address
+/// (10.NET.k.2) and its own Docker Engine, and a local registry (10.NET.0.1:5000) holding <see cref="Image"/> built
+/// from busybox-static. NET is this run's own (<see cref="Net"/>), so two test runs on one machine do not collide.
 /// Brought up once for the "testbed" collection by testbed.sh. Tests skip, saying why, where this is impossible (not
 /// root, no dockerd); with VC_REQUIRE_DOCKER=1 (as .ci/run sets) they fail instead, so CI always runs them.
 /// </summary>
 public sealed class Testbed : IAsyncLifetime
 {
     public const int Hosts = 4;
-    public const string Image = "10.201.0.1:5000/vc/busybox:1";
+    public string Image => $"{Registry}/vc/busybox:1";
+
+    /// <summary>The testbed's registry.</summary>
+    public string Registry => $"10.{Net}.0.1:5000";
+
+    /// <summary>
+    /// This testbed's number: the first of 200..249 whose lock (/run/vctb/NET.lock) no other testbed holds, in this
+    /// process or another. The lock is held until the testbed is disposed or the process exits, however it exits;
+    /// <c>testbed.sh sweep</c> clears testbeds whose lock is free. Two collections run side by side on two testbeds.
+    /// </summary>
+    public int Net => _lock.Value.Net;
+
+    private readonly Lazy<(int Net, FileStream Lock)> _lock = new(TakeNumber);
+
+    private static (int Net, FileStream Lock) TakeNumber()
+    {
+        Directory.CreateDirectory("/run/vctb");
+        for (var net = 200; net < 250; net++)
+        {
+            try
+            {
+                // FileShare.None takes an exclusive flock on Unix (per open file, so also between two testbeds of one
+                // process): released by the kernel when the process dies.
+                return (net, new FileStream($"/run/vctb/{net}.lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
+            }
+            catch (IOException)
+            {
+            }
+        }
+
+        throw new InvalidOperationException("every testbed number 200..249 is taken (/run/vctb/*.lock): 50 testbeds at once?");
+    }
+
+    /// <summary>Host k's network namespace.</summary>
+    public string Namespace(int host) => $"vc{Net}h{host}";
 
     /// <summary>The admin token every test daemon accepts.</summary>
     public const string AdminToken = "testbed-admin-token-0123456789";
@@ -31,7 +66,7 @@ public sealed class Testbed : IAsyncLifetime
     private static readonly Lazy<string?> Missing = new(FindMissing);
     private readonly List<Process> _daemons = [];
 
-    public string State { get; } = Path.Combine(Path.GetTempPath(), "vctb-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    public string State => Path.Combine(Path.GetTempPath(), $"vctb-{Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)}-{Net.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
 
     public static string Script => Path.Combine(AppContext.BaseDirectory, "Testbed", "testbed.sh");
 
@@ -47,11 +82,11 @@ public sealed class Testbed : IAsyncLifetime
         }
     }
 
-    public static string Address(int host) => $"10.201.{host}.2";
+    public string Address(int host) => $"10.{Net}.{host}.2";
 
     public string Engine(int host) => $"unix://{State}/d{host}.sock";
 
-    public static Uri Api(int host) => new($"http://{Address(host)}:7947");
+    public Uri Api(int host) => new($"http://{Address(host)}:7947");
 
     public async Task InitializeAsync()
     {
@@ -60,8 +95,8 @@ public sealed class Testbed : IAsyncLifetime
             return;
         }
 
-        await Run(Script, "down", State, Hosts.ToString(System.Globalization.CultureInfo.InvariantCulture)); // leftovers of an aborted run
-        await Run(Script, "up", State, Hosts.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await RunScript("down", State, Hosts.ToString(System.Globalization.CultureInfo.InvariantCulture)); // leftovers of an aborted run
+        await RunScript("up", State, Hosts.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 
     public async Task DisposeAsync()
@@ -72,7 +107,8 @@ public sealed class Testbed : IAsyncLifetime
         }
 
         StopAllDaemons();
-        await Run(Script, "down", State, Hosts.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await RunScript("down", State, Hosts.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await _lock.Value.Lock.DisposeAsync();
     }
 
     /// <summary>Starts vchost on a host (in its namespace, on its engine), seeded with host 1, and waits until its API answers.</summary>
@@ -88,7 +124,7 @@ public sealed class Testbed : IAsyncLifetime
         };
         foreach (var arg in new[]
                  {
-                     $"--net=/var/run/netns/vch{host}", "dotnet", vchost,
+                     $"--net=/var/run/netns/{Namespace(host)}", "dotnet", vchost,
                      "--Volunteer:BindAddress", Address(host),
                      "--Volunteer:DockerEndpoint", Engine(host),
                      "--Volunteer:Seeds:0", $"{Address(1)}:7946",
@@ -158,7 +194,7 @@ public sealed class Testbed : IAsyncLifetime
     {
         daemon.Kill(entireProcessTree: true);
         await daemon.WaitForExitAsync();
-        await Run(Script, "engine-down", State, host.ToString(System.Globalization.CultureInfo.InvariantCulture), "KILL");
+        await RunScript("engine-down", State, host.ToString(System.Globalization.CultureInfo.InvariantCulture), "KILL");
     }
 
     /// <summary>Deletes what a host kept of its cluster (<c>cluster-member</c>, <c>desired-state</c> and any set aside, <c>peers</c>), as a volunteer does to found a new cluster.</summary>
@@ -189,7 +225,7 @@ public sealed class Testbed : IAsyncLifetime
 
             if (!File.Exists(Path.Combine(State, $"d{host}", "docker.pid")))
             {
-                await Run(Script, "engine-up", State, host.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                await RunScript("engine-up", State, host.ToString(System.Globalization.CultureInfo.InvariantCulture));
             }
 
             var ids = (await Run("docker", "-H", Engine(host), "ps", "-aq")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -204,38 +240,38 @@ public sealed class Testbed : IAsyncLifetime
     /// Cuts a host off from the others (its router's FORWARD chain drops its traffic both ways); the test process, in
     /// the root namespace, still reaches its API. <see cref="HealAsync"/> undoes every cut.
     /// </summary>
-    public static async Task CutAsync(int host)
+    public async Task CutAsync(int host)
     {
         foreach (var direction in new[] { "-i", "-o" })
         {
-            await Run("iptables", "-I", "FORWARD", direction, $"vh{host}r", "-j", "DROP", "-m", "comment", "--comment", "vc-partition");
+            await Run("iptables", "-I", "FORWARD", direction, $"{Namespace(host)}r", "-j", "DROP", "-m", "comment", "--comment", $"vc{Net}-partition");
         }
     }
 
     /// <summary>Removes every rule <see cref="CutAsync"/> added (by its comment), whatever host it cut.</summary>
-    public static async Task HealAsync()
+    public async Task HealAsync()
     {
         var rules = await Run("iptables", "-S", "FORWARD");
-        foreach (var rule in rules.Split('\n').Where(r => r.Contains("vc-partition", StringComparison.Ordinal)))
+        foreach (var rule in rules.Split('\n').Where(r => r.Contains($"vc{Net}-partition", StringComparison.Ordinal)))
         {
             var args = rule.Replace("\"", string.Empty, StringComparison.Ordinal).Split(' ', StringSplitOptions.RemoveEmptyEntries);
             await Run("iptables", ["-D", .. args.Skip(1)]);
         }
     }
 
-    public static async Task<List<MemberInfo>> Members(int host)
+    public async Task<List<MemberInfo>> Members(int host)
     {
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         return (await client.GetFromJsonAsync<List<MemberInfo>>(new Uri(Api(host), "/v1/members")))!;
     }
 
-    public static async Task<NodeInfo> Node(int host)
+    public async Task<NodeInfo> Node(int host)
     {
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         return (await client.GetFromJsonAsync<NodeInfo>(new Uri(Api(host), "/v1/node")))!;
     }
 
-    public static async Task<AppInfo?> App(int host, string name)
+    public async Task<AppInfo?> App(int host, string name)
     {
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         using var response = await client.GetAsync(new Uri(Api(host), $"/v1/apps/{name}"));
@@ -243,7 +279,7 @@ public sealed class Testbed : IAsyncLifetime
     }
 
     /// <summary>Whether the app's HTTP port answers on a host.</summary>
-    public static async Task<bool> Answers(int host, int port)
+    public async Task<bool> Answers(int host, int port)
     {
         using var client = new HttpClient { Timeout = TimeSpan.FromMilliseconds(500) };
         try
@@ -281,9 +317,20 @@ public sealed class Testbed : IAsyncLifetime
         }
     }
 
-    public static async Task<string> Run(string file, params string[] args)
+    /// <summary>Runs testbed.sh on this testbed (its number in VCTB_NET names its namespaces, addresses and rules).</summary>
+    public Task<string> RunScript(params string[] args) =>
+        Run(Script, new Dictionary<string, string> { ["VCTB_NET"] = Net.ToString(System.Globalization.CultureInfo.InvariantCulture) }, args);
+
+    public static Task<string> Run(string file, params string[] args) => Run(file, null, args);
+
+    private static async Task<string> Run(string file, Dictionary<string, string>? environment, string[] args)
     {
         var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var (key, value) in environment ?? [])
+        {
+            info.Environment[key] = value;
+        }
+
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
@@ -342,9 +389,16 @@ public sealed class Testbed : IAsyncLifetime
     private static extern uint geteuid();
 }
 
-/// <summary>The collection of tests that share the testbed; they run one at a time.</summary>
+/// <summary>
+/// The tests that share a testbed run one at a time; the two collections ("testbed": the cluster tests, and
+/// "testbed-b": faults, the Docker runtime, the container image) run side by side, each on a testbed of its own.
+/// </summary>
 [CollectionDefinition("testbed")]
 public sealed class TestbedGroup : ICollectionFixture<Testbed>;
+
+/// <summary>The second testbed's collection (see <see cref="TestbedGroup"/>).</summary>
+[CollectionDefinition("testbed-b")]
+public sealed class SecondTestbedGroup : ICollectionFixture<Testbed>;
 
 /// <summary>A fact that needs the testbed: skipped with the reason where it cannot run, unless VC_REQUIRE_DOCKER=1.</summary>
 public sealed class TestbedFactAttribute : FactAttribute
