@@ -13,7 +13,10 @@ internal static class RunCommand
 {
     public static Command Create()
     {
-        var experiment = new Argument<string>("experiment") { Description = "The experiment's folder (with experiment.yaml), e.g. experiments/quickstart." };
+        var experiment = new Argument<string>("experiment")
+        {
+            Description = $"The experiment's folder (with experiment.yaml), e.g. experiments/quickstart; or the name of an experiment that comes with vcsim ({string.Join(", ", EmbeddedExperiments)}), written to ./<name>/ when no such folder is here.",
+        };
         var only = new Option<string?>("--only") { Description = "Run one combination (as named in runs.csv, e.g. power-of-2+reactive) and print its rows." };
         var seed = new Option<ulong?>("--seed") { Description = "Run this seed only (with --only: rerun one row exactly)." };
         var parallel = new Option<int>("--parallel") { Description = "Runs at once.", DefaultValueFactory = _ => Environment.ProcessorCount };
@@ -42,7 +45,7 @@ internal static class RunCommand
             IReadOnlyList<(Combination, ulong)> plan;
             try
             {
-                definition = ExperimentDefinition.Load(parse.GetValue(experiment)!);
+                definition = ExperimentDefinition.Load(Materialize(parse.GetValue(experiment)!));
                 if (definition.Kind == "membership")
                 {
                     if (parse.GetValue(resume) || parse.GetValue(report) || parse.GetValue(restamp) is not null)
@@ -192,6 +195,36 @@ internal static class RunCommand
         }
 
         return 0;
+    }
+
+    /// <summary>The experiments whose definitions come with vcsim (embedded resources), by name.</summary>
+    internal static IReadOnlyList<string> EmbeddedExperiments { get; } =
+        [.. typeof(RunCommand).Assembly.GetManifestResourceNames()
+            .Where(n => n.StartsWith("experiments/", StringComparison.Ordinal) && n.EndsWith("/experiment.yaml", StringComparison.Ordinal))
+            .Select(n => n["experiments/".Length..^"/experiment.yaml".Length])
+            .Order(StringComparer.Ordinal)];
+
+    /// <summary>
+    /// The path to load: <paramref name="argument"/> itself when it exists; for the name of an embedded experiment
+    /// with no such folder here (vcsim installed as a tool, no clone), its definition written to ./name/experiment.yaml.
+    /// </summary>
+    internal static string Materialize(string argument)
+    {
+        if (File.Exists(argument) || Directory.Exists(argument) || !EmbeddedExperiments.Contains(argument, StringComparer.Ordinal))
+        {
+            return argument;
+        }
+
+        using var embedded = typeof(RunCommand).Assembly.GetManifestResourceStream($"experiments/{argument}/experiment.yaml")!;
+        Directory.CreateDirectory(argument);
+        var path = Path.Combine(argument, "experiment.yaml");
+        using (var file = File.Create(path))
+        {
+            embedded.CopyTo(file);
+        }
+
+        Console.Error.WriteLine($"vcsim run: no folder '{argument}' here; wrote the definition that comes with vcsim to {path} (results go to {Path.Combine(argument, "results")}/)");
+        return argument;
     }
 
     /// <summary>

@@ -134,6 +134,45 @@ public sealed class ExperimentRunnerTests
         }
     }
 
+    [Fact]
+    public async Task Vcsim_installed_without_a_clone_runs_the_quickstart_it_carries_and_reproduces_the_committed_rows()
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(root.FullName, "VolunteerCloud.sln")))
+        {
+            root = root.Parent ?? throw new InvalidOperationException("the repository root is not above the test's folder");
+        }
+
+        var work = Directory.CreateTempSubdirectory("vc-quickstart-");
+        try
+        {
+            // In an empty folder, as after `dotnet tool install`: the name of the experiment that comes with vcsim.
+            var start = new System.Diagnostics.ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "vcsim.dll"), "run", "quickstart", "--only", "availability-aware+proactive", "--seed", "2"])
+            {
+                WorkingDirectory = work.FullName,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
+            using var process = System.Diagnostics.Process.Start(start)!;
+            var stderrRead = process.StandardError.ReadToEndAsync();
+            var rows = (await process.StandardOutput.ReadToEndAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            await process.WaitForExitAsync();
+            var stderr = await stderrRead;
+            Assert.True(process.ExitCode == 0, stderr);
+            Assert.Contains("wrote the definition that comes with vcsim", stderr, StringComparison.Ordinal);
+
+            var committed = Path.Combine(root.FullName, "experiments", "quickstart");
+            Assert.Equal(File.ReadAllBytes(Path.Combine(committed, "experiment.yaml")), File.ReadAllBytes(Path.Combine(work.FullName, "quickstart", "experiment.yaml")));
+            static string WithoutCommit(string row) => string.Join(',', row.TrimEnd('\r').Split(',').Select((f, i) => i == 2 ? "" : f));
+            var expected = File.ReadAllLines(Path.Combine(committed, "results", "runs.csv")).Single(r => r.Contains(",availability-aware+proactive,", StringComparison.Ordinal) && r.Split(',')[7] == "2");
+            Assert.Equal(WithoutCommit(expected), WithoutCommit(rows[^1]));
+        }
+        finally
+        {
+            work.Delete(recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("0.1.0+7e61e3073353e9d242857772e0155d9616337406", "7e61e3073353e9d242857772e0155d9616337406", false, "7e61e3073353")]
     [InlineData("0.1.0+7e61e3073353e9d242857772e0155d9616337406", "7e61e3073353e9d242857772e0155d9616337406", true, "7e61e3073353-dirty")]
