@@ -17,17 +17,7 @@ public sealed class ClusterTests(Testbed testbed, ITestOutputHelper output) : IA
 {
     private const int Port = 18080;
 
-    private string Compose => $$"""
-        services:
-          web:
-            image: {{testbed.Image}}
-            command: ["httpd", "-f", "-p", "8080", "-h", "/www"]
-            ports: ["{{Port}}:8080"]
-            deploy:
-              replicas: 3
-              resources:
-                limits: { cpus: "0.25", memory: 64M }
-        """;
+    private string Compose => testbed.HttpApp("web", 3, Port);
 
     public Task InitializeAsync() => Testbed.WhyUnavailable is null ? testbed.ResetAsync() : Task.CompletedTask;
 
@@ -426,12 +416,7 @@ public sealed class ClusterTests(Testbed testbed, ITestOutputHelper output) : IA
         Assert.True((await anonymous.GetAsync(new Uri(testbed.Api(1), "/healthz"))).IsSuccessStatusCode);
     }
 
-    private async Task Deploy(int host, string compose)
-    {
-        using var client = Testbed.AdminClient();
-        using var response = await client.PostAsync(new Uri(testbed.Api(host), "/v1/apps"), new StringContent(compose, Encoding.UTF8, "application/yaml"));
-        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
-    }
+    private Task Deploy(int host, string compose) => testbed.DeployAsync(host, compose);
 
     private async Task<AppInfo> WaitWhole(string name, int replicas, int via = 1, bool exact = false)
     {

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Reflection;
-using System.Text;
 using VolunteerCloud.Api;
 using Xunit.Abstractions;
 
@@ -29,7 +28,7 @@ public sealed class ContainerImageTests(Testbed testbed, ITestOutputHelper outpu
         Testbed.Require();
         const int host = 4;
         var engine = testbed.Engine(host);
-        var root = RepositoryRoot();
+        var root = Testbed.RepositoryRoot();
 
         // The image: a publish of the daemon on a base made from this machine's .NET runtimes.
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -58,17 +57,7 @@ public sealed class ContainerImageTests(Testbed testbed, ITestOutputHelper outpu
             output.WriteLine($"containerised vchost: node {node.Id} at {testbed.Address(host)}, joined {clock.Elapsed.TotalSeconds:F1} s after the build began");
 
             // Three replicas on three hosts: one of them on the containerised volunteer's engine, beside it.
-            await Deploy($$"""
-                services:
-                  web:
-                    image: {{testbed.Image}}
-                    command: ["httpd", "-f", "-p", "8080", "-h", "/www"]
-                    ports: ["{{Port}}:8080"]
-                    deploy:
-                      replicas: 3
-                      resources:
-                        limits: { cpus: "0.25", memory: 64M }
-                """);
+            await testbed.DeployAsync(1, testbed.HttpApp("web", 3, Port));
             await Testbed.Eventually(TimeSpan.FromSeconds(60), async () => (await testbed.App(1, "web")) is { Running: 3 }, "web has 3 replicas running");
             var siblings = await Testbed.Run("docker", "-H", engine, "ps", "--format", "{{.Names}} {{.Image}}");
             Assert.Contains(testbed.Image, siblings, StringComparison.Ordinal); // the replica is a sibling on the engine, not nested
@@ -88,25 +77,5 @@ public sealed class ContainerImageTests(Testbed testbed, ITestOutputHelper outpu
             output.WriteLine(await Testbed.Run("docker", "-H", engine, "logs", "--tail", "30", id));
             await Testbed.Run("docker", "-H", engine, "rm", "-f", id);
         }
-    }
-
-    private async Task Deploy(string compose)
-    {
-        using var client = Testbed.AdminClient();
-        using var response = await client.PostAsync(new Uri(testbed.Api(1), "/v1/apps"), new StringContent(compose, Encoding.UTF8, "application/yaml"));
-        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            if (File.Exists(Path.Combine(d.FullName, "VolunteerCloud.sln")))
-            {
-                return d.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("the repository root is not above " + AppContext.BaseDirectory);
     }
 }

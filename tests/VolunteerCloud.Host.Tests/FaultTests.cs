@@ -18,17 +18,7 @@ public sealed class FaultTests(Testbed testbed, ITestOutputHelper output) : IAsy
 
     public Task DisposeAsync() => Testbed.WhyUnavailable is null ? testbed.HealAsync() : Task.CompletedTask;
 
-    private string App(string name, int replicas, int port) => $$"""
-        services:
-          {{name}}:
-            image: {{testbed.Image}}
-            command: ["httpd", "-f", "-p", "8080", "-h", "/www"]
-            ports: ["{{port}}:8080"]
-            deploy:
-              replicas: {{replicas}}
-              resources:
-                limits: { cpus: "0.25", memory: 64M }
-        """;
+    private string App(string name, int replicas, int port) => testbed.HttpApp(name, replicas, port);
 
     [TestbedFact]
     public async Task Hosts_killed_with_minus_9_during_deploys_and_scale_ups_lose_no_acknowledged_change_and_apps_converge()

@@ -49,6 +49,44 @@ public sealed class Testbed : IAsyncLifetime
         throw new InvalidOperationException("every testbed number 200..249 is taken (/run/vctb/*.lock): 50 testbeds at once?");
     }
 
+    /// <summary>
+    /// The Compose file of an app every daemon test deploys: busybox httpd serving /www on 8080, published on
+    /// <paramref name="port"/>, capped at a quarter CPU and 64 MiB per replica.
+    /// </summary>
+    public string HttpApp(string name, int replicas, int port) => $$"""
+        services:
+          {{name}}:
+            image: {{Image}}
+            command: ["httpd", "-f", "-p", "8080", "-h", "/www"]
+            ports: ["{{port}}:8080"]
+            deploy:
+              replicas: {{replicas}}
+              resources:
+                limits: { cpus: "0.25", memory: 64M }
+        """;
+
+    /// <summary>Deploys <paramref name="compose"/> through host k's API with the admin token; fails the test unless it is accepted.</summary>
+    public async Task DeployAsync(int host, string compose)
+    {
+        using var client = AdminClient();
+        using var response = await client.PostAsync(new Uri(Api(host), "/v1/apps"), new StringContent(compose, System.Text.Encoding.UTF8, "application/yaml"));
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>The repository's root (where VolunteerCloud.sln is), above the test's output folder.</summary>
+    public static string RepositoryRoot()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+        {
+            if (File.Exists(Path.Combine(d.FullName, "VolunteerCloud.sln")))
+            {
+                return d.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("the repository root (VolunteerCloud.sln) is not above " + AppContext.BaseDirectory);
+    }
+
     /// <summary>Host k's network namespace.</summary>
     public string Namespace(int host) => $"vc{Net}h{host}";
 

@@ -15,7 +15,7 @@ namespace VolunteerCloud.Sdk.Tests.Docs;
 /// </summary>
 public sealed partial class DocsSnippetTests
 {
-    private static readonly string Root = FindRoot();
+    private static readonly string Root = Build.BannedApiTests.RepositoryRoot();
 
     /// <summary>What `dotnet new console` (ImplicitUsings) brings into every file.</summary>
     private const string ImplicitUsings = """
@@ -152,16 +152,4 @@ public sealed partial class DocsSnippetTests
     [GeneratedRegex(@"^```(?:csharp|cs|c#)(?<info>[^\n]*)\n(?<code>.*?)^```", RegexOptions.Multiline | RegexOptions.Singleline, 1000)]
     private static partial Regex Fence();
 
-    private static string FindRoot()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            if (File.Exists(Path.Combine(d.FullName, "VolunteerCloud.sln")))
-            {
-                return d.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("the repository root (VolunteerCloud.sln) is not above " + AppContext.BaseDirectory);
-    }
 }

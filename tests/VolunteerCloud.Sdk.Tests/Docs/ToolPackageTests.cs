@@ -21,7 +21,7 @@ public sealed class ToolPackageTests
     [MemberData(nameof(Tools))]
     public void The_tool_installs_from_its_package_and_answers_help_under_its_command_name(string project, string package, string command, string helpSays)
     {
-        var root = FindRoot();
+        var root = Build.BannedApiTests.RepositoryRoot();
         var work = Directory.CreateTempSubdirectory("vc-tool-");
         try
         {
@@ -52,7 +52,7 @@ public sealed class ToolPackageTests
     [InlineData("VolunteerCloud.Testing")]
     public void The_library_packs_with_its_readme_and_its_dependencies_named(string project)
     {
-        var root = FindRoot();
+        var root = Build.BannedApiTests.RepositoryRoot();
         var work = Directory.CreateTempSubdirectory("vc-pack-");
         try
         {
@@ -91,18 +91,5 @@ public sealed class ToolPackageTests
         Assert.True(process.WaitForExit(TimeSpan.FromMinutes(3)), $"{file} {string.Join(' ', args)} did not finish in 3 min");
         Assert.True(process.ExitCode == 0, $"{file} {string.Join(' ', args)} exited with {process.ExitCode}:\n{stdout}\n{stderr.Result}");
         return stdout;
-    }
-
-    private static string FindRoot()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            if (File.Exists(Path.Combine(d.FullName, "VolunteerCloud.sln")))
-            {
-                return d.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("the repository root (VolunteerCloud.sln) is not above " + AppContext.BaseDirectory);
     }
 }

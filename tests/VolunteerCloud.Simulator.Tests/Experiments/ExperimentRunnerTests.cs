@@ -137,12 +137,6 @@ public sealed class ExperimentRunnerTests
     [Fact]
     public async Task Vcsim_installed_without_a_clone_runs_the_quickstart_it_carries_and_reproduces_the_committed_rows()
     {
-        var root = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!File.Exists(Path.Combine(root.FullName, "VolunteerCloud.sln")))
-        {
-            root = root.Parent ?? throw new InvalidOperationException("the repository root is not above the test's folder");
-        }
-
         var work = Directory.CreateTempSubdirectory("vc-quickstart-");
         try
         {
@@ -161,7 +155,7 @@ public sealed class ExperimentRunnerTests
             Assert.True(process.ExitCode == 0, stderr);
             Assert.Contains("wrote the definition that comes with vcsim", stderr, StringComparison.Ordinal);
 
-            var committed = Path.Combine(root.FullName, "experiments", "quickstart");
+            var committed = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "experiments", "quickstart"); // as the test above finds experiments/
             Assert.Equal(File.ReadAllBytes(Path.Combine(committed, "experiment.yaml")), File.ReadAllBytes(Path.Combine(work.FullName, "quickstart", "experiment.yaml")));
             static string WithoutCommit(string row) => string.Join(',', row.TrimEnd('\r').Split(',').Select((f, i) => i == 2 ? "" : f));
             var expected = File.ReadAllLines(Path.Combine(committed, "results", "runs.csv")).Single(r => r.Contains(",availability-aware+proactive,", StringComparison.Ordinal) && r.Split(',')[7] == "2");
